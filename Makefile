@@ -1,0 +1,42 @@
+# Railyard: `make run` and `make test` do all the set-up on a fresh machine.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := postgresql libpq-dev libssl-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/debug
+
+.PHONY: all deps build run migrate status test clean
+
+all: build
+
+## Install the system packages the build and the embedded database need.
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+## Start the embedded database (or use DATABASE_URL), apply migrations/, show the status.
+run: build
+	$(BIN)/railyard-server migrate
+	$(BIN)/railyard-server status
+
+migrate: build
+	$(BIN)/railyard-server migrate
+
+status: build
+	$(BIN)/railyard-server status
+
+## Every test, the PostgreSQL-backed ones against a private server started for the run.
+test: build
+	$(SWIFT) build --build-tests
+	scripts/with-test-postgres.sh $(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

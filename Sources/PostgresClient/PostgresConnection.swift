@@ -1,0 +1,196 @@
+import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One libpq connection. Calls block; use it from one thread at a time.
+public final class PostgresConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private let notices = NoticeBuffer()
+
+    /// Connects with `conninfo` (URI or keyword form, passed to libpq as is).
+    /// `connectTimeout` applies unless the conninfo sets its own.
+    public init(conninfo: String, connectTimeout: Int = 10, applicationName: String = "railyard") throws(PostgresError) {
+        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
+        let values = [String(connectTimeout), applicationName, conninfo]
+        let connection = withCStrings(keywords) { keywordPointers in
+            withCStrings(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let message = connection.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            PQfinish(connection)
+            throw PostgresError(kind: .connection, message: message.trimmingTrailingNewlines)
+        }
+        handle = connection
+        PQsetNoticeReceiver(connection, { context, result in
+            guard let context, let result else { return }
+            let buffer = Unmanaged<NoticeBuffer>.fromOpaque(context).takeUnretainedValue()
+            let message = PQresultErrorField(result, diag("M")).map { String(cString: $0) } ?? ""
+            let severity = PQresultErrorField(result, diag("S")).map { String(cString: $0) } ?? "NOTICE"
+            buffer.append("\(severity): \(message)")
+        }, Unmanaged.passUnretained(notices).toOpaque())
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+    }
+
+    /// Runs one or more statements with the simple query protocol.
+    @discardableResult
+    public func execute(_ sql: String) throws(PostgresError) -> QueryResult {
+        let connection = try live()
+        return try consume(PQexec(connection, sql), connection: connection)
+    }
+
+    /// Runs one statement with text parameters `$1`, `$2`, ….
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> QueryResult {
+        let connection = try live()
+        let result = withOptionalCStrings(parameters) { pointers in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+        }
+        return try consume(result, connection: connection)
+    }
+
+    /// Runs a `COPY … FROM STDIN` statement, sending `data` as its rows.
+    @discardableResult
+    public func copyIn(_ sql: String, data: ArraySlice<UInt8>) throws(PostgresError) -> QueryResult {
+        let connection = try live()
+        guard let start = PQexec(connection, sql) else { throw connectionError(connection) }
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            return try consume(start, connection: connection)
+        }
+        PQclear(start)
+        let chunkSize = 64 * 1024
+        var offset = data.startIndex
+        var sendFailed = false
+        while offset < data.endIndex && !sendFailed {
+            let end = min(offset + chunkSize, data.endIndex)
+            sendFailed = data[offset..<end].withUnsafeBytes { buffer in
+                PQputCopyData(connection, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(buffer.count)) != 1
+            }
+            offset = end
+        }
+        PQputCopyEnd(connection, sendFailed ? "client failed to send COPY data" : nil)
+        var last: QueryResult?
+        var failure: PostgresError?
+        while let result = PQgetResult(connection) {
+            do { last = try consume(result, connection: connection) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+        guard let last else { throw connectionError(connection) }
+        return last
+    }
+
+    /// Notices (and warnings) the server sent since the last call.
+    public func drainNotices() -> [String] { notices.drain() }
+
+    public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+    /// `server_version_num`, such as 150008.
+    public var serverVersionNumber: Int { handle.map { Int(PQserverVersion($0)) } ?? 0 }
+    public var isConnected: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
+    /// True when a transaction is open (or aborted) on this connection.
+    public var isInTransaction: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// Asks the server to cancel the running statement (callable from any thread).
+    public func requestCancel() {
+        guard let handle, let cancel = PQgetCancel(handle) else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancel, &buffer, 256)
+        PQfreeCancel(cancel)
+    }
+
+    // MARK: Internals
+
+    private func live() throws(PostgresError) -> OpaquePointer {
+        guard let handle else { throw PostgresError(kind: .connection, message: "connection is closed") }
+        return handle
+    }
+
+    private func consume(_ result: OpaquePointer?, connection: OpaquePointer) throws(PostgresError) -> QueryResult {
+        guard let result else { throw connectionError(connection) }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
+            return QueryResult(result)
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            throw PostgresError(kind: .client, message: "COPY with STDIN/STDOUT must be sent with its data")
+        default:
+            throw Self.error(from: result, connection: connection)
+        }
+    }
+
+    private func connectionError(_ connection: OpaquePointer) -> PostgresError {
+        let message = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines
+        return PostgresError(kind: .connection, message: message.isEmpty ? "connection lost" : message)
+    }
+
+    static func error(from result: OpaquePointer, connection: OpaquePointer) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            PQresultErrorField(result, diag(code)).map { String(cString: $0) }
+        }
+        guard let sqlstate = field("C") else {
+            let message = String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines
+            let fallback = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines
+            return PostgresError(kind: .connection, message: message.isEmpty ? fallback : message)
+        }
+        var error = PostgresError(kind: .server, message: field("M") ?? "unknown error", sqlstate: sqlstate)
+        error.severity = field("V") ?? field("S")
+        error.detail = field("D")
+        error.hint = field("H")
+        error.position = field("P").flatMap { Int($0) }
+        error.context = field("W")
+        error.schema = field("s")
+        error.table = field("t")
+        error.column = field("c")
+        error.constraint = field("n")
+        return error
+    }
+}
+
+/// Collects notices from libpq's receiver callback.
+final class NoticeBuffer: @unchecked Sendable {
+    private var messages: [String] = []
+
+    func append(_ message: String) {
+        if messages.count < 1000 { messages.append(message) }
+    }
+
+    func drain() -> [String] {
+        defer { messages.removeAll() }
+        return messages
+    }
+}
+
+private func diag(_ code: Character) -> Int32 {
+    Int32(code.asciiValue!)
+}
+
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    defer { pointers.forEach { free($0) } }
+    return body(pointers.map { UnsafePointer($0) } + [nil])
+}
+
+private func withOptionalCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { pointers.forEach { free($0) } }
+    return body(pointers.map { UnsafePointer($0) })
+}
+
+extension String {
+    var trimmingTrailingNewlines: String {
+        var text = self
+        while text.last?.isNewline == true { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+/// Durations as PostgreSQL writes them for settings: `500ms`, `10s`, `2min`,
+/// `1h`, or a bare number of milliseconds.
+public enum TimeoutValue {
+    /// Milliseconds, or nil when the text is not a duration.
+    public static func milliseconds(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, let value = Int(digits) else { return nil }
+        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
+        let factor: Int
+        switch unit {
+        case "", "ms": factor = 1
+        case "s", "sec", "secs", "second", "seconds": factor = 1000
+        case "min", "mins", "minute", "minutes": factor = 60_000
+        case "h", "hour", "hours": factor = 3_600_000
+        default: return nil
+        }
+        let (result, overflow) = value.multipliedReportingOverflow(by: factor)
+        return overflow || result > Int(Int32.max) ? nil : result
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// A row of the tracking table, as the planner sees it.
+public struct AppliedMigration: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable {
+        case applied, failed
+    }
+
+    public var version: String
+    public var name: String
+    public var filename: String
+    public var checksum: String?
+    public var appliedAt: Date?
+    public var appliedBy: String?
+    public var executionMs: Int?
+    public var transactional: Bool
+    public var state: State
+    /// For a failed non-transactional migration: the index of the statement
+    /// that failed (the ones before it were committed).
+    public var failedStatement: Int?
+    public var error: String?
+
+    public init(version: String, name: String, filename: String, checksum: String?, appliedAt: Date? = nil,
+                appliedBy: String? = nil, executionMs: Int? = nil, transactional: Bool = true,
+                state: State = .applied, failedStatement: Int? = nil, error: String? = nil) {
+        self.version = version
+        self.name = name
+        self.filename = filename
+        self.checksum = checksum
+        self.appliedAt = appliedAt
+        self.appliedBy = appliedBy
+        self.executionMs = executionMs
+        self.transactional = transactional
+        self.state = state
+        self.failedStatement = failedStatement
+        self.error = error
+    }
+}
+
+/// Where a migration stands, comparing the folder with the tracking table.
+public enum MigrationStatus: String, Sendable, Codable, CaseIterable {
+    /// Applied, and the file still has the checksum it was applied with.
+    case applied
+    /// In the folder, not yet applied.
+    case pending
+    /// Applied, but the file's up section has changed since.
+    case changed
+    /// Applied, but its file is gone from the folder.
+    case missing
+    /// A non-transactional migration that stopped partway.
+    case failed
+}
+
+/// One migration's status, with what the folder and the table know of it.
+public struct MigrationState: Sendable {
+    public var version: String
+    public var name: String
+    public var filename: String
+    public var status: MigrationStatus
+    /// Pending, but older than the newest applied migration.
+    public var outOfOrder: Bool
+    public var file: MigrationFile?
+    public var record: AppliedMigration?
+
+    /// The file's checksum, or the recorded one when the file is missing.
+    public var checksum: String? { file?.checksum ?? record?.checksum }
+    public var transactional: Bool { file?.transactional ?? record?.transactional ?? true }
+}

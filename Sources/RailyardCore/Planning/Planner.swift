@@ -1,0 +1,126 @@
+/// What to apply, and whether the database and the folder agree enough to
+/// apply anything at all.
+public enum Planner {
+    public struct Options: Sendable {
+        /// Apply up to and including this version.
+        public var target: String?
+        /// Run even when applied migrations were changed or are missing.
+        public var allowChanged = false
+        /// Resume failed non-transactional migrations.
+        public var retryFailed = false
+        /// Refuse pending migrations older than the newest applied one.
+        public var strictOrder = false
+
+        public init(target: String? = nil, allowChanged: Bool = false, retryFailed: Bool = false, strictOrder: Bool = false) {
+            self.target = target
+            self.allowChanged = allowChanged
+            self.retryFailed = retryFailed
+            self.strictOrder = strictOrder
+        }
+    }
+
+    /// A migration to run; `resumeAt` skips statements a failed
+    /// non-transactional attempt already committed.
+    public struct Step: Sendable {
+        public var file: MigrationFile
+        public var resumeAt: Int
+        public var outOfOrder: Bool
+    }
+
+    public struct Plan: Sendable {
+        public var states: [MigrationState]
+        public var steps: [Step]
+    }
+
+    public enum Refusal: Error, Sendable, CustomStringConvertible {
+        case changed([MigrationState])
+        case missing([MigrationState])
+        case failed([MigrationState])
+        case outOfOrder([MigrationState])
+        case unknownTarget(String)
+
+        public var description: String {
+            switch self {
+            case .changed(let states):
+                "applied migration changed since it was applied: \(Self.names(states)). Restore the file, or add a new migration for the change (--allow-changed runs anyway)"
+            case .missing(let states):
+                "applied migration has no file in the folder: \(Self.names(states)). Restore the file (--allow-changed runs anyway)"
+            case .failed(let states):
+                "migration failed partway in an earlier run: \(Self.names(states)). Fix the cause, then run again with --retry-failed to resume it"
+            case .outOfOrder(let states):
+                "pending migration older than the newest applied one (--strict-order): \(Self.names(states))"
+            case .unknownTarget(let version):
+                "no migration has version \(version)"
+            }
+        }
+
+        static func names(_ states: [MigrationState]) -> String {
+            states.map(\.filename).joined(separator: ", ")
+        }
+    }
+
+    /// Every migration's status, in version order.
+    public static func states(files: [MigrationFile], records: [AppliedMigration]) -> [MigrationState] {
+        var recordsByVersion: [Substring: AppliedMigration] = [:]
+        for record in records { recordsByVersion[VersionOrder.normalized(record.version)] = record }
+        let newestApplied = records.filter { $0.state == .applied }.map(\.version).max(by: VersionOrder.less)
+        var states: [MigrationState] = []
+        var seen = Set<Substring>()
+        for file in files {
+            let key = VersionOrder.normalized(file.version)
+            seen.insert(key)
+            let record = recordsByVersion[key]
+            let status: MigrationStatus
+            var outOfOrder = false
+            switch record {
+            case nil:
+                status = .pending
+                if let newestApplied, VersionOrder.less(file.version, newestApplied) { outOfOrder = true }
+            case let record? where record.state == .failed:
+                status = .failed
+            case let record?:
+                status = record.checksum == file.checksum ? .applied : .changed
+            }
+            states.append(MigrationState(version: file.version, name: file.name, filename: file.filename,
+                                         status: status, outOfOrder: outOfOrder, file: file, record: record))
+        }
+        for record in records where !seen.contains(VersionOrder.normalized(record.version)) {
+            states.append(MigrationState(version: record.version, name: record.name, filename: record.filename,
+                                         status: record.state == .failed ? .failed : .missing,
+                                         outOfOrder: false, file: nil, record: record))
+        }
+        return states.sorted { VersionOrder.less($0.version, $1.version) }
+    }
+
+    /// The steps to run, or why nothing may run.
+    public static func plan(files: [MigrationFile], records: [AppliedMigration], options: Options = .init()) throws(Refusal) -> Plan {
+        let states = states(files: files, records: records)
+        if let target = options.target, !states.contains(where: { VersionOrder.same($0.version, target) }) {
+            throw .unknownTarget(target)
+        }
+        let changed = states.filter { $0.status == .changed }
+        let missing = states.filter { $0.status == .missing }
+        if !options.allowChanged && !changed.isEmpty { throw .changed(changed) }
+        if !options.allowChanged && !missing.isEmpty { throw .missing(missing) }
+        let failed = states.filter { $0.status == .failed }
+        if !options.retryFailed && !failed.isEmpty { throw .failed(failed) }
+        if options.retryFailed, let orphan = failed.first(where: { $0.file == nil }) { throw .missing([orphan]) }
+        let inScope = states.filter { state in
+            options.target.map { !VersionOrder.less($0, state.version) } ?? true
+        }
+        let outOfOrder = inScope.filter { $0.status == .pending && $0.outOfOrder }
+        if options.strictOrder && !outOfOrder.isEmpty { throw .outOfOrder(outOfOrder) }
+        let steps = inScope.compactMap { state -> Step? in
+            guard let file = state.file else { return nil }
+            switch state.status {
+            case .pending:
+                return Step(file: file, resumeAt: 0, outOfOrder: state.outOfOrder)
+            case .failed:
+                return Step(file: file, resumeAt: state.record?.failedStatement ?? 0, outOfOrder: false)
+            default:
+                return nil
+            }
+        }
+        return Plan(states: states, steps: steps)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import PostgresClient
+
+/// The session-level advisory lock that serializes every migrator of one
+/// database and schema. It is taken by polling `pg_try_advisory_lock` until a
+/// deadline, so no blocking lock request is ever left behind, and it lives on
+/// the migrating connection itself (`CREATE INDEX CONCURRENTLY` would wait on
+/// a transaction-level lock held by the migrator's own transaction).
+struct AdvisoryLock {
+    let connection: PostgresConnection
+    let schema: String
+
+    private var keyExpression: String { "hashtextextended('railyard_migrations:' || $1, 0)" }
+
+    /// Waits up to `seconds`; `onWait` is called once if the lock is busy.
+    func acquire(waitingUpTo seconds: Double, onWait: (String?) -> Void) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        var delay = 0.05
+        var announced = false
+        while true {
+            if try tryLock() { return }
+            let holder = try? holderDescription()
+            if !announced {
+                onWait(holder)
+                announced = true
+            }
+            if Date() >= deadline {
+                throw EngineError.lockWaitTimedOut(seconds: seconds, holder: holder)
+            }
+            Thread.sleep(forTimeInterval: min(delay * Double.random(in: 0.5...1.5), max(0, deadline.timeIntervalSinceNow)))
+            delay = min(delay * 1.5, 0.5)
+        }
+    }
+
+    func release() {
+        _ = try? connection.execute("SELECT pg_advisory_unlock(\(keyExpression))", [schema])
+    }
+
+    private func tryLock() throws -> Bool {
+        do {
+            return try connection.execute("SELECT pg_try_advisory_lock(\(keyExpression))", [schema]).scalar == "t"
+        } catch {
+            throw EngineError.database(context: "taking the migration lock", error)
+        }
+    }
+
+    /// Who holds the lock, for messages.
+    private func holderDescription() throws -> String? {
+        let result = try connection.execute("""
+            WITH k AS (SELECT \(keyExpression) AS key)
+            SELECT a.pid, a.application_name, a.usename, EXTRACT(EPOCH FROM now() - a.backend_start)::bigint
+            FROM k, pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.classid::bigint = ((k.key >> 32) & 4294967295)
+              AND l.objid::bigint = (k.key & 4294967295)
+            LIMIT 1
+            """, [schema])
+        guard let row = result.rows.first else { return nil }
+        let application = row[1].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown application"
+        return "held by pid \(row[0] ?? "?") (\(application), user \(row[2] ?? "?"), connected \(row[3] ?? "?") s ago)"
+    }
+}

@@ -1,0 +1,47 @@
+import RailyardCore
+import PostgresClient
+
+/// Everything that stops the engine, each saying where and why.
+public enum EngineError: Error, Sendable, CustomStringConvertible {
+    /// The migrations folder cannot be read.
+    case directory(String)
+    /// Files with errors: nothing was run.
+    case invalidMigrations([Diagnostic])
+    /// The folder and the tracking table disagree: nothing was run.
+    case refused(Planner.Refusal)
+    /// The database could not be reached.
+    case unreachable(PostgresError)
+    /// Another migrator held the lock past `--lock-wait`.
+    case lockWaitTimedOut(seconds: Double, holder: String?)
+    /// A query of Railyard's own failed.
+    case database(context: String, PostgresError)
+    /// The embedded PostgreSQL could not be started or used.
+    case embedded(String)
+    /// A setting has a bad value.
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case .directory(let message):
+            return message
+        case .invalidMigrations(let diagnostics):
+            let errors = diagnostics.errors
+            return "\(errors.count) problem\(errors.count == 1 ? "" : "s") in migration files; nothing was run:\n"
+                + errors.map(\.description).joined(separator: "\n")
+        case .refused(let refusal):
+            return "refusing to migrate: \(refusal)"
+        case .unreachable(let error):
+            return "cannot connect to the database: \(error.message)\n  hint: check DATABASE_URL (host, port, sslmode) and that the server is running"
+        case .lockWaitTimedOut(let seconds, let holder):
+            return "another migrator held the migration lock for more than \(Int(seconds)) s"
+                + (holder.map { " (\($0))" } ?? "")
+                + "\n  hint: wait for it to finish, or raise --lock-wait"
+        case .database(let context, let error):
+            return "\(context): \(error)"
+        case .embedded(let message):
+            return "embedded PostgreSQL: \(message)"
+        case .configuration(let message):
+            return message
+        }
+    }
+}

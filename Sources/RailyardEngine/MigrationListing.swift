@@ -1,0 +1,66 @@
+import Foundation
+import RailyardCore
+
+/// The JSON shape of a migration list, shared by `status --json` and the API.
+public struct MigrationListing: Sendable, Codable {
+    public struct Entry: Sendable, Codable {
+        public var version: String
+        public var name: String
+        public var filename: String
+        public var status: MigrationStatus
+        public var checksum: String?
+        public var appliedAt: Date?
+        public var executionMs: Int?
+        public var transactional: Bool
+        public var outOfOrder: Bool
+        public var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case version, name, filename, status, checksum, transactional, error
+            case appliedAt = "applied_at", executionMs = "execution_ms", outOfOrder = "out_of_order"
+        }
+    }
+
+    public struct Summary: Sendable, Codable {
+        public var total = 0, applied = 0, pending = 0, changed = 0, missing = 0, failed = 0
+    }
+
+    public var migrations: [Entry]
+    public var summary: Summary
+    public var diagnostics: [Diagnostic]
+
+    public init(states: [MigrationState], diagnostics: [Diagnostic] = []) {
+        migrations = states.map { state in
+            Entry(version: state.version, name: state.name, filename: state.filename, status: state.status,
+                  checksum: state.checksum, appliedAt: state.record?.appliedAt,
+                  executionMs: state.record?.executionMs, transactional: state.transactional,
+                  outOfOrder: state.outOfOrder, error: state.record?.error)
+        }
+        var summary = Summary()
+        summary.total = states.count
+        for state in states {
+            switch state.status {
+            case .applied: summary.applied += 1
+            case .pending: summary.pending += 1
+            case .changed: summary.changed += 1
+            case .missing: summary.missing += 1
+            case .failed: summary.failed += 1
+            }
+        }
+        self.summary = summary
+        self.diagnostics = diagnostics
+    }
+
+    /// A JSON encoder with the API's conventions (ISO 8601 dates, sorted keys).
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            var container = encoder.singleValueContainer()
+            try container.encode(formatter.string(from: date))
+        }
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

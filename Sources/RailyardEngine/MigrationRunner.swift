@@ -1,0 +1,209 @@
+import Foundation
+import RailyardCore
+import PostgresClient
+
+/// Applies single migrations on a connection that holds the migration lock.
+struct MigrationRunner {
+    let connection: PostgresConnection
+    let configuration: MigratorConfiguration
+    let store: TrackingStore
+    let watcher: LockWatcher
+    let observer: (MigrationEvent) -> Void
+
+    enum Outcome {
+        case applied(milliseconds: Int)
+        case failed(MigrationFailure)
+    }
+
+    /// A statement that failed, and which.
+    struct StatementFailure: Error {
+        var error: PostgresError
+        var index: Int?
+        var statement: SQLStatement?
+    }
+
+    func apply(_ step: Planner.Step) -> Outcome {
+        _ = connection.drainNotices()  // Railyard's own, not the migration's
+        return step.file.transactional ? applyInTransaction(step.file) : applyStatementByStatement(step.file, from: step.resumeAt)
+    }
+
+    // MARK: Transactional
+
+    /// The statements and the tracking row in one transaction; retried
+    /// after `lock_timeout` failures.
+    private func applyInTransaction(_ file: MigrationFile) -> Outcome {
+        var attempt = 0
+        while true {
+            let started = Date()
+            watcher.begin()
+            let failure = runTransaction(file, started: started)
+            let waitedFor = watcher.end()
+            guard let failure else { return .applied(milliseconds: Self.milliseconds(since: started)) }
+            if failure.error.isLockTimeout && attempt < configuration.lockRetries {
+                attempt += 1
+                backOff(file, attempt: attempt, reason: waitedFor ?? failure.error.message)
+                continue
+            }
+            return .failed(describe(failure, in: file, waitedFor: waitedFor))
+        }
+    }
+
+    private func runTransaction(_ file: MigrationFile, started: Date) -> StatementFailure? {
+        do {
+            try begin()
+            try setTimeouts(for: file, local: true, concurrently: false)
+            try execute(file.executableStatements, of: file, from: 0)
+            try inStep { try store.recordApplied(file, milliseconds: Self.milliseconds(since: started)) }
+            try inStep { try connection.execute("COMMIT") }
+            return nil
+        } catch let failure as StatementFailure {
+            rollback()
+            return failure
+        } catch {
+            rollback()
+            return StatementFailure(error: PostgresError(kind: .client, message: "\(error)"))
+        }
+    }
+
+    /// Runs statements of `file` in order, starting at index `first`.
+    func execute(_ statements: ArraySlice<SQLStatement>, of file: MigrationFile, from first: Int) throws {
+        let indexOffset = file.isWrappedInTransaction ? 1 : 0
+        for (index, statement) in statements.enumerated() where index >= first {
+            do {
+                let text = file.source.text(statement.range)
+                if let data = statement.copyData {
+                    try connection.copyIn(text, data: file.source.bytes[data])
+                } else {
+                    try connection.execute(text)
+                }
+            } catch {
+                throw StatementFailure(error: error, index: index + indexOffset, statement: statement)
+            }
+            for notice in connection.drainNotices() {
+                observer(.notice(filename: file.filename, message: notice))
+            }
+        }
+    }
+
+    // MARK: Non-transactional
+
+    /// One statement at a time, each committed on its own. Progress is
+    /// recorded before each statement, so an interrupted run leaves a
+    /// `failed` row naming the statement reached, and a retry resumes there.
+    private func applyStatementByStatement(_ file: MigrationFile, from first: Int) -> Outcome {
+        let started = Date()
+        let statements = Array(file.executableStatements)
+        for index in statements.indices where index >= first {
+            var attempt = 0
+            while true {
+                watcher.begin()
+                let failure = runAlone(statements[index], at: index, of: file)
+                let waitedFor = watcher.end()
+                guard let failure else { break }
+                if failure.error.isLockTimeout && attempt < configuration.lockRetries {
+                    attempt += 1
+                    backOff(file, attempt: attempt, reason: waitedFor ?? failure.error.message)
+                    continue
+                }
+                var described = describe(failure, in: file, waitedFor: waitedFor)
+                if statements[index].starts(with: "CREATE", "INDEX") || statements[index].starts(with: "CREATE", "UNIQUE", "INDEX") {
+                    described.hint = (described.hint.map { $0 + "\n  " } ?? "")
+                        + "a failed CREATE INDEX CONCURRENTLY can leave an INVALID index behind: drop it (DROP INDEX CONCURRENTLY IF EXISTS …) before --retry-failed"
+                }
+                try? store.recordFailed(file, statement: index, error: described.description)
+                resetTimeouts()
+                return .failed(described)
+            }
+        }
+        do {
+            try store.recordApplied(file, milliseconds: Self.milliseconds(since: started))
+        } catch {
+            resetTimeouts()
+            return .failed(describe(StatementFailure(error: Self.postgresError(error)), in: file, waitedFor: nil))
+        }
+        resetTimeouts()
+        return .applied(milliseconds: Self.milliseconds(since: started))
+    }
+
+    private func runAlone(_ statement: SQLStatement, at index: Int, of file: MigrationFile) -> StatementFailure? {
+        do {
+            try inStep {
+                try store.recordFailed(file, statement: index, error: "interrupted before statement \(index + 1) completed")
+            }
+            try setTimeouts(for: file, local: false, concurrently: NonTransactionalStatement.isConcurrently(statement))
+            try execute([statement][...], of: file, from: 0)
+            return nil
+        } catch var failure as StatementFailure {
+            if failure.statement != nil { failure.index = index }
+            return failure
+        } catch {
+            return StatementFailure(error: Self.postgresError(error))
+        }
+    }
+
+    // MARK: Settings and helpers
+
+    private func setTimeouts(for file: MigrationFile, local: Bool, concurrently: Bool) throws {
+        var lockTimeout = file.options.lockTimeoutMilliseconds ?? configuration.lockTimeoutMilliseconds
+        if concurrently && file.options.lockTimeoutMilliseconds == nil { lockTimeout = 0 }
+        let statementTimeout = file.options.statementTimeoutMilliseconds ?? configuration.statementTimeoutMilliseconds
+        let scope = local ? "LOCAL " : ""
+        try inStep {
+            try connection.execute("SET \(scope)lock_timeout = \(lockTimeout); SET \(scope)statement_timeout = \(statementTimeout)")
+        }
+    }
+
+    private func resetTimeouts() {
+        _ = try? connection.execute("RESET lock_timeout; RESET statement_timeout")
+    }
+
+    private func begin() throws {
+        try inStep { try connection.execute("BEGIN") }
+    }
+
+    private func rollback() {
+        if connection.isInTransaction { _ = try? connection.execute("ROLLBACK") }
+    }
+
+    /// Runs Railyard's own SQL, turning errors into statement-less failures.
+    private func inStep(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as PostgresError {
+            throw StatementFailure(error: error)
+        } catch let EngineError.database(_, error) {
+            throw StatementFailure(error: error)
+        }
+    }
+
+    private func backOff(_ file: MigrationFile, attempt: Int, reason: String) {
+        let delay = configuration.lockRetryDelayMilliseconds << (attempt - 1)
+        observer(.retrying(filename: file.filename, attempt: attempt, delayMilliseconds: delay,
+                           reason: "lock timeout: \(reason)"))
+        Thread.sleep(forTimeInterval: Double(delay) / 1000)
+    }
+
+    func describe(_ failure: StatementFailure, in file: MigrationFile, waitedFor: String?) -> MigrationFailure {
+        var described = MigrationFailure(file: file, statementIndex: failure.index, statement: failure.statement, error: failure.error)
+        if failure.error.isLockTimeout {
+            let lockTimeout = file.options.lockTimeoutMilliseconds ?? configuration.lockTimeoutMilliseconds
+            described.waitedFor = waitedFor ?? "a lock needed by this statement (the holder was not seen: lock_timeout \(lockTimeout) ms)"
+            described.message += " after \(configuration.lockRetries + 1) attempt\(configuration.lockRetries == 0 ? "" : "s") of lock_timeout \(lockTimeout) ms"
+            described.hint = described.hint ?? "another session held a conflicting lock; find it in pg_stat_activity, let it finish, then migrate again (or raise --lock-timeout / -- railyard:lock-timeout=)"
+        }
+        return described
+    }
+
+    static func milliseconds(since start: Date) -> Int {
+        Int((Date().timeIntervalSince(start) * 1000).rounded())
+    }
+
+    static func postgresError(_ error: any Error) -> PostgresError {
+        switch error {
+        case let error as PostgresError: error
+        case let EngineError.database(_, error): error
+        case let failure as StatementFailure: failure.error
+        default: PostgresError(kind: .client, message: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import RailyardCore
+import PostgresClient
+
+/// Plans and applies the migrations of a folder to one database.
+///
+/// ```swift
+/// let migrator = Migrator(configuration: .init(conninfo: url, directory: dir))
+/// let report = try migrator.migrate(MigrateRequest()) { event in print(event) }
+/// ```
+public final class Migrator: Sendable {
+    public let configuration: MigratorConfiguration
+
+    public init(configuration: MigratorConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// The migrations folder, parsed. Throws only when it cannot be read.
+    public func loadCatalog() throws -> MigrationCatalog {
+        do {
+            return try MigrationCatalog.load(directory: configuration.directory, checksum: SHA256.hex)
+        } catch {
+            throw EngineError.directory(error.description)
+        }
+    }
+
+    /// A new connection with the session settings migrations rely on.
+    public func connect(applicationName: String = "railyard") throws -> PostgresConnection {
+        let connection: PostgresConnection
+        do {
+            connection = try PostgresConnection(conninfo: configuration.conninfo,
+                                                connectTimeout: configuration.connectTimeoutSeconds,
+                                                applicationName: applicationName)
+        } catch {
+            throw EngineError.unreachable(error)
+        }
+        do {
+            // Success is reported only after a durable commit, whatever the server default.
+            try connection.execute("SET synchronous_commit TO on")
+            if connection.serverVersionNumber >= 140000 {
+                // A killed migrator's backend notices the lost client within a second
+                // and gives up its locks instead of finishing a long statement first.
+                try connection.execute("SET client_connection_check_interval TO 1000")
+            }
+        } catch {
+            throw EngineError.database(context: "preparing the session", error)
+        }
+        return connection
+    }
+
+    // MARK: Status
+
+    public struct StatusReport: Sendable {
+        public var states: [MigrationState]
+        public var diagnostics: [Diagnostic]
+        public var ignored: [String]
+    }
+
+    /// Every migration's status. Reads only; takes no lock.
+    public func status() throws -> StatusReport {
+        let catalog = try loadCatalog()
+        let connection = try connect()
+        let store = TrackingStore(connection: connection, configuration: configuration)
+        var records: [AppliedMigration]
+        if try store.exists() {
+            records = try store.records()
+        } else {
+            records = try (store.legacyRows() ?? []).compactMap { row in
+                (try? MigrationFileName(row.filename)).map { name in
+                    let file = catalog.file(version: name.version)
+                    return AppliedMigration(version: name.version, name: name.name, filename: row.filename,
+                                            checksum: file?.checksum, appliedBy: "legacy migrations table")
+                }
+            }
+        }
+        return StatusReport(states: Planner.states(files: catalog.files, records: records),
+                            diagnostics: catalog.diagnostics, ignored: catalog.ignored)
+    }
+
+    // MARK: Migrate
+
+    /// Applies pending migrations under the migration lock. Problems found
+    /// before anything runs are thrown; a migration that fails is reported
+    /// in the returned report (status `failed`).
+    public func migrate(_ request: MigrateRequest = .init(), observer: @escaping (MigrationEvent) -> Void = { _ in }) throws -> MigrationRunReport {
+        let catalog = try loadCatalog()
+        if catalog.hasErrors { throw EngineError.invalidMigrations(catalog.diagnostics) }
+        if let target = request.target, !VersionOrder.isValid(target) {
+            throw EngineError.configuration("--target must be a migration version (digits), not '\(target)'")
+        }
+        let connection = try connect()
+        defer { connection.close() }
+        let lock = AdvisoryLock(connection: connection, schema: configuration.schema)
+        try lock.acquire(waitingUpTo: configuration.lockWaitSeconds) { observer(.waitingForLock(holder: $0)) }
+        defer { lock.release() }
+        observer(.lockAcquired)
+
+        let watcher = LockWatcher(conninfo: configuration.conninfo, watchedPID: connection.backendPID)
+        defer { watcher.shutdown() }
+        let store = TrackingStore(connection: connection, configuration: configuration)
+        let runner = MigrationRunner(connection: connection, configuration: configuration, store: store,
+                                     watcher: watcher, observer: observer)
+        if request.dryRun {
+            return try dryRun(request, catalog: catalog, store: store, runner: runner, observer: observer)
+        }
+        let plan = try preparePlan(request, catalog: catalog, store: store, observer: observer)
+        var report = MigrationRunReport(status: .succeeded, dryRun: false, target: request.target,
+                                        steps: plan.steps.map { Self.pendingStep($0) }, failure: nil)
+        for (index, step) in plan.steps.enumerated() {
+            observer(.started(version: step.file.version, filename: step.file.filename))
+            switch runner.apply(step) {
+            case .applied(let milliseconds):
+                report.steps[index].status = .applied
+                report.steps[index].durationMs = milliseconds
+                observer(.completed(version: step.file.version, filename: step.file.filename,
+                                    milliseconds: milliseconds, outOfOrder: step.outOfOrder))
+            case .failed(let failure):
+                report.steps[index].status = .failed
+                report.status = .failed
+                report.failure = failure
+                observer(.failed(failure))
+                markSkipped(&report, after: index, observer: observer)
+                return report
+            }
+        }
+        return report
+    }
+
+    /// Creates the tracking tables (adopting a legacy table the first time)
+    /// and plans. Runs holding the lock.
+    private func preparePlan(_ request: MigrateRequest, catalog: MigrationCatalog, store: TrackingStore,
+                             observer: (MigrationEvent) -> Void) throws -> Planner.Plan {
+        try ensureTracking(store: store, catalog: catalog, observer: observer)
+        let plan: Planner.Plan
+        do {
+            plan = try Planner.plan(files: catalog.files, records: store.records(), options: request.plannerOptions)
+        } catch let refusal as Planner.Refusal {
+            throw EngineError.refused(refusal)
+        }
+        observer(.planned(plan.steps))
+        return plan
+    }
+
+    /// Creates the tracking tables in one transaction, importing a legacy
+    /// `migrations` table the first time. Runs holding the lock.
+    private func ensureTracking(store: TrackingStore, catalog: MigrationCatalog, observer: (MigrationEvent) -> Void) throws {
+        guard try !store.exists() else { return }
+        try store.run("creating the tracking tables", "BEGIN")
+        do {
+            try store.ensureTables()
+            let adopted = try store.adoptLegacy(files: catalog.files)
+            try store.run("creating the tracking tables", "COMMIT")
+            if adopted > 0 { observer(.adoptedLegacy(count: adopted)) }
+        } catch {
+            _ = try? store.connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Creates the tracking tables (under the lock) without migrating.
+    public func prepareTracking(observer: @escaping (MigrationEvent) -> Void = { _ in }) throws {
+        let catalog = try loadCatalog()
+        let connection = try connect()
+        defer { connection.close() }
+        let lock = AdvisoryLock(connection: connection, schema: configuration.schema)
+        try lock.acquire(waitingUpTo: configuration.lockWaitSeconds) { observer(.waitingForLock(holder: $0)) }
+        defer { lock.release() }
+        try ensureTracking(store: TrackingStore(connection: connection, configuration: configuration),
+                           catalog: catalog, observer: observer)
+    }
+
+    /// Runs every pending transactional migration inside one transaction that
+    /// is rolled back, each under a savepoint, stopping at the first failure.
+    private func dryRun(_ request: MigrateRequest, catalog: MigrationCatalog, store: TrackingStore,
+                        runner: MigrationRunner, observer: (MigrationEvent) -> Void) throws -> MigrationRunReport {
+        try store.run("starting the dry run", "BEGIN")
+        defer { _ = try? store.connection.execute("ROLLBACK") }
+        try store.ensureTables()
+        _ = try store.adoptLegacy(files: catalog.files)
+        let plan: Planner.Plan
+        do {
+            plan = try Planner.plan(files: catalog.files, records: store.records(), options: request.plannerOptions)
+        } catch let refusal as Planner.Refusal {
+            throw EngineError.refused(refusal)
+        }
+        observer(.planned(plan.steps))
+        var report = MigrationRunReport(status: .succeeded, dryRun: true, target: request.target,
+                                        steps: plan.steps.map { Self.pendingStep($0) }, failure: nil)
+        for (index, step) in plan.steps.enumerated() {
+            let file = step.file
+            guard file.transactional else {
+                report.steps[index].status = .skipped
+                report.steps[index].note = "transaction:false migrations cannot be tried and rolled back"
+                observer(.skipped(version: file.version, filename: file.filename, reason: report.steps[index].note!))
+                continue
+            }
+            observer(.started(version: file.version, filename: file.filename))
+            let started = Date()
+            do {
+                try store.run("dry run", "SAVEPOINT railyard_dry_run")
+                try store.run("dry run", "SET LOCAL lock_timeout = \(file.options.lockTimeoutMilliseconds ?? configuration.lockTimeoutMilliseconds)")
+                try runner.execute(file.executableStatements, of: file, from: 0)
+                try store.recordApplied(file, milliseconds: 0)
+                try store.run("dry run", "RELEASE SAVEPOINT railyard_dry_run")
+                let milliseconds = MigrationRunner.milliseconds(since: started)
+                report.steps[index].status = .applied
+                report.steps[index].durationMs = milliseconds
+                report.steps[index].note = "rolled back (dry run)"
+                observer(.completed(version: file.version, filename: file.filename, milliseconds: milliseconds, outOfOrder: step.outOfOrder))
+            } catch {
+                _ = try? store.connection.execute("ROLLBACK TO SAVEPOINT railyard_dry_run")
+                let statementFailure = error as? MigrationRunner.StatementFailure
+                    ?? MigrationRunner.StatementFailure(error: MigrationRunner.postgresError(error))
+                let failure = runner.describe(statementFailure, in: file, waitedFor: nil)
+                report.steps[index].status = .failed
+                report.status = .failed
+                report.failure = failure
+                observer(.failed(failure))
+                markSkipped(&report, after: index, observer: observer)
+                return report
+            }
+        }
+        return report
+    }
+
+    private func markSkipped(_ report: inout MigrationRunReport, after index: Int, observer: (MigrationEvent) -> Void) {
+        for later in report.steps.indices where later > index {
+            report.steps[later].status = .skipped
+            report.steps[later].note = "not attempted after the failure"
+            observer(.skipped(version: report.steps[later].version, filename: report.steps[later].filename,
+                              reason: "not attempted after the failure"))
+        }
+    }
+
+    private static func pendingStep(_ step: Planner.Step) -> MigrationRunReport.Step {
+        .init(version: step.file.version, filename: step.file.filename, status: .pending,
+              durationMs: nil, outOfOrder: step.outOfOrder, note: nil)
+    }
+}

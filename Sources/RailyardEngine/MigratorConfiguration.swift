@@ -1,0 +1,68 @@
+import Foundation
+import RailyardCore
+
+/// How to reach the database and how carefully to migrate it.
+public struct MigratorConfiguration: Sendable {
+    /// libpq connection string (URI or keyword form).
+    public var conninfo: String
+    public var directory: URL
+    /// Schema of the tracking tables (`RAILYARD_SCHEMA`).
+    public var schema: String = "public"
+    /// How long to wait for another migrator's lock (`--lock-wait`).
+    public var lockWaitSeconds: Double = 300
+    /// `lock_timeout` for each migration unless the file sets its own.
+    public var lockTimeoutMilliseconds: Int = 10_000
+    /// `statement_timeout` for each migration; 0 is off.
+    public var statementTimeoutMilliseconds: Int = 0
+    /// Retries of a migration that failed on `lock_timeout`.
+    public var lockRetries: Int = 3
+    /// First delay between lock-timeout retries; it doubles each time.
+    public var lockRetryDelayMilliseconds: Int = 1000
+    /// Recorded in `applied_by`.
+    public var appliedBy: String = MigratorConfiguration.defaultAppliedBy
+    public var connectTimeoutSeconds: Int = 10
+
+    public init(conninfo: String, directory: URL) {
+        self.conninfo = conninfo
+        self.directory = directory
+    }
+
+    public static var defaultAppliedBy: String {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "railyard"
+        return "\(user)@\(ProcessInfo.processInfo.hostName)"
+    }
+
+    /// The schema as a quoted SQL identifier.
+    var quotedSchema: String { SQLName.quote(schema) }
+    var migrationsTable: String { "\(quotedSchema).railyard_migrations" }
+    var runsTable: String { "\(quotedSchema).railyard_runs" }
+    var legacyTable: String { "\(quotedSchema).migrations" }
+}
+
+/// What one `migrate` call should do.
+public struct MigrateRequest: Sendable {
+    public var target: String?
+    public var dryRun = false
+    public var allowChanged = false
+    public var retryFailed = false
+    public var strictOrder = false
+
+    public init(target: String? = nil, dryRun: Bool = false, allowChanged: Bool = false,
+                retryFailed: Bool = false, strictOrder: Bool = false) {
+        self.target = target
+        self.dryRun = dryRun
+        self.allowChanged = allowChanged
+        self.retryFailed = retryFailed
+        self.strictOrder = strictOrder
+    }
+
+    var plannerOptions: Planner.Options {
+        .init(target: target, allowChanged: allowChanged, retryFailed: retryFailed, strictOrder: strictOrder)
+    }
+}
+
+enum SQLName {
+    static func quote(_ identifier: String) -> String {
+        "\"" + identifier.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+}

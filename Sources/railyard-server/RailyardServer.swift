@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct RailyardServer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "railyard-server",
+        abstract: "Railyard: PostgreSQL migrations for Railway apps.",
+        discussion: """
+            With DATABASE_URL unset, a private PostgreSQL under .railyard/postgres is started \
+            for the command and stopped when it ends.
+            """,
+        subcommands: [MigrateCommand.self, StatusCommand.self, SetupCommand.self, WaitCommand.self]
+    )
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import RailyardCore
+import RailyardEngine
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show every migration: applied, pending, changed, missing or failed.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() throws {
+        let report: Migrator.StatusReport
+        do {
+            report = try database.withDatabase { conninfo in
+                try Migrator(configuration: database.configuration(conninfo: conninfo)).status()
+            }
+        } catch {
+            throw Output.fail(error, json: database.json)
+        }
+        let listing = MigrationListing(states: report.states, diagnostics: report.diagnostics)
+        if database.json {
+            Output.json(listing)
+            return
+        }
+        Output.line(StatusTable.render(listing))
+        for diagnostic in report.diagnostics {
+            Output.error(diagnostic.description)
+        }
+    }
+}
+
+enum StatusTable {
+    static func render(_ listing: MigrationListing) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var rows = [["VERSION", "NAME", "STATUS", "APPLIED AT (UTC)", "TIME"]]
+        for entry in listing.migrations {
+            var status = entry.status.rawValue
+            if entry.outOfOrder { status += " (out of order)" }
+            if !entry.transactional { status += " [no-tx]" }
+            rows.append([entry.version, entry.name, status,
+                         entry.appliedAt.map(formatter.string(from:)) ?? "-",
+                         entry.executionMs.map { "\($0) ms" } ?? "-"])
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        var lines = rows.map { row in
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        let summary = listing.summary
+        var counts = ["\(summary.applied) applied", "\(summary.pending) pending"]
+        if summary.changed > 0 { counts.append("\(summary.changed) changed") }
+        if summary.missing > 0 { counts.append("\(summary.missing) missing") }
+        if summary.failed > 0 { counts.append("\(summary.failed) failed") }
+        lines.append("")
+        lines.append(counts.joined(separator: ", "))
+        return lines.joined(separator: "\n")
+    }
+}
