@@ -166,7 +166,9 @@ struct MigrationFileParser {
     private mutating func checkTransactionUse(_ statements: [SQLStatement], transactional: Bool) -> Bool {
         let controls = statements.map { TransactionControl($0, source: source) }
         var wrapped = false
+        var skipFirst = false
         if transactional, controls.first == .begin {
+            skipFirst = true
             if statements.count >= 2, controls.last == .commit {
                 wrapped = true
             } else {
@@ -177,7 +179,7 @@ struct MigrationFileParser {
         }
         var savepoints: [String] = []
         for (index, statement) in statements.enumerated() {
-            if wrapped && (index == 0 || index == statements.count - 1) { continue }
+            if (skipFirst && index == 0) || (wrapped && index == statements.count - 1) { continue }
             let offset = statement.range.lowerBound
             if let control = controls[index], control != .commitPrepared, control != .rollbackPrepared {
                 guard transactional else {

@@ -1,0 +1,199 @@
+import Testing
+@testable import RailyardCore
+
+/// A deterministic stand-in checksum for pure tests: the bytes as text.
+func textChecksum(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+func parse(_ contents: String, name: String = "20250101000000_test.sql") throws -> MigrationFile.Parsed {
+    MigrationFile.parse(fileName: try MigrationFileName(name), bytes: Array(contents.utf8), checksum: textChecksum)
+}
+
+func parsedFile(_ contents: String, name: String = "20250101000000_test.sql") throws -> MigrationFile {
+    let parsed = try parse(contents, name: name)
+    return try #require(parsed.file, "unexpected diagnostics: \(parsed.diagnostics)")
+}
+
+func errors(_ contents: String) throws -> [Diagnostic] {
+    try parse(contents).diagnostics.errors
+}
+
+@Suite("Migration file names")
+struct MigrationFileNameTests {
+    @Test func timestampedName() throws {
+        let name = try MigrationFileName("20250612152230_add_user_sessions.sql")
+        #expect(name.version == "20250612152230")
+        #expect(name.name == "add_user_sessions")
+        #expect(name.isTimestamped)
+    }
+
+    @Test func legacyName() throws {
+        let name = try MigrationFileName("001_initial_schema.sql")
+        #expect(name.version == "001")
+        #expect(!name.isTimestamped)
+    }
+
+    @Test(arguments: [
+        ("initial.sql", MigrationFileName.Problem.noVersion),
+        ("_x.sql", .noVersion),
+        ("12a_x.sql", .noVersion),
+        ("001_Initial.sql", .badName),
+        ("001_with space.sql", .badName),
+        ("001_.sql", .badName),
+        ("001_ünicode.sql", .badName),
+        ("001_x.SQL", .notSQL),
+    ])
+    func badNames(name: String, problem: MigrationFileName.Problem) {
+        #expect(throws: problem) { try MigrationFileName(name) }
+    }
+
+    @Test func versionsOrderAsNumbers() {
+        #expect(VersionOrder.less("2", "10"))
+        #expect(VersionOrder.less("009", "10"))
+        #expect(!VersionOrder.less("20250101000000", "999"))
+        #expect(VersionOrder.same("001", "1"))
+        #expect(!VersionOrder.same("10", "1"))
+    }
+}
+
+@Suite("Migration file sections and options")
+struct MigrationSectionTests {
+    @Test func wholeFileIsUpWithoutMarkers() throws {
+        let file = try parsedFile("CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n")
+        #expect(file.up.statements.count == 2)
+        #expect(file.down == nil)
+        #expect(file.transactional)
+    }
+
+    @Test func upAndDownSections() throws {
+        let file = try parsedFile("""
+            -- migrate:up
+            CREATE TABLE a (id int);
+
+            -- migrate:down
+            DROP TABLE a;
+            """)
+        #expect(file.up.statements.count == 1)
+        #expect(file.down?.statements.count == 1)
+        #expect(file.upText == "CREATE TABLE a (id int);\n\n")
+        #expect(file.downText == "DROP TABLE a;")
+    }
+
+    @Test func markerEndsAnUnterminatedStatement() throws {
+        let file = try parsedFile("-- migrate:up\nCREATE TABLE a (id int)\n-- migrate:down\nDROP TABLE a\n")
+        #expect(file.up.statements.count == 1)
+        #expect(file.down?.statements.count == 1)
+    }
+
+    @Test func markerInsideAFunctionBodyIsNotAMarker() throws {
+        let file = try parsedFile("""
+            -- migrate:up
+            CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$
+            -- migrate:down
+            SELECT 1
+            $$;
+            """)
+        #expect(file.down == nil)
+        #expect(file.up.statements.count == 1)
+    }
+
+    @Test func markerMustStartTheLine() throws {
+        let file = try parsedFile("SELECT 1; -- migrate:down\nSELECT 2;")
+        #expect(file.down == nil)
+        #expect(file.up.statements.count == 2)
+    }
+
+    @Test func transactionFalseOption() throws {
+        let file = try parsedFile("-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- migrate:down\nDROP INDEX i;")
+        #expect(!file.transactional)
+    }
+
+    @Test func noTransactionDirective() throws {
+        let file = try parsedFile("-- railyard:no-transaction\nVACUUM t;")
+        #expect(!file.transactional)
+    }
+
+    @Test func timeoutDirectives() throws {
+        let file = try parsedFile("-- railyard:lock-timeout=30s\n-- railyard:statement-timeout=2min\nSELECT 1;")
+        #expect(file.options.lockTimeoutMilliseconds == 30_000)
+        #expect(file.options.statementTimeoutMilliseconds == 120_000)
+    }
+
+    @Test func badDirectivesAreErrors() throws {
+        #expect(try errors("-- railyard:lock-timeout=soon\nSELECT 1;").map(\.rule) == ["directive"])
+        #expect(try errors("-- railyard:no-transactoin\nSELECT 1;").map(\.rule) == ["directive"])
+        #expect(try errors("-- migrate:up transaction:maybe\nSELECT 1;").map(\.rule) == ["directive"])
+    }
+
+    @Test func markerProblems() throws {
+        #expect(try errors("-- migrate:down\nDROP TABLE a;").map(\.rule) == ["section-markers"])
+        #expect(try errors("-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;").map(\.rule) == ["section-markers"])
+        let stray = try errors("SELECT 0;\n-- migrate:up\nSELECT 1;")
+        #expect(stray.map(\.rule) == ["section-markers"])
+        #expect(stray.first?.line == 1)
+    }
+
+    @Test func checksumCoversTheUpSectionWithLFEndings() throws {
+        let lf = try parsedFile("-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n")
+        let crlf = try parsedFile("-- migrate:up\r\nSELECT 1;\r\n-- migrate:down\r\nSELECT 3;\r\n")
+        #expect(lf.checksum == "SELECT 1;\n")
+        #expect(crlf.checksum == lf.checksum)
+    }
+
+    @Test func encodingProblemsHavePositions() throws {
+        var bytes = Array("SELECT 1;\nSELECT 'é".utf8)
+        bytes.append(0xFF)
+        let parsed = MigrationFile.parse(fileName: try MigrationFileName("1_x.sql"), bytes: bytes, checksum: textChecksum)
+        let error = try #require(parsed.diagnostics.first)
+        #expect(error.rule == "encoding")
+        #expect((error.line, error.column) == (2, 10))
+        let nul = try errors("SELECT 'a\u{0}b';")
+        #expect(nul.first?.rule == "encoding")
+        #expect(nul.first?.column == 10)
+    }
+
+    @Test(arguments: [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82]] as [[UInt8]])
+    func invalidUTF8Sequences(sequence: [UInt8]) {
+        #expect(MigrationFileParser.firstEncodingProblem(Array("ab".utf8) + sequence) == 2)
+    }
+
+    @Test func validUTF8Passes() {
+        #expect(MigrationFileParser.firstEncodingProblem(Array("é€😀".utf8)) == nil)
+    }
+
+    @Test func syntaxErrorsHavePositions() throws {
+        let found = try errors("SELECT 1;\n  SELECT $body$ never closed")
+        #expect(found.map(\.rule) == ["syntax"])
+        #expect((found[0].line, found[0].column) == (2, 10))
+    }
+}
+
+@Suite("Timeout values")
+struct TimeoutValueTests {
+    @Test func parsesPostgresDurations() {
+        #expect(TimeoutValue.milliseconds("500ms") == 500)
+        #expect(TimeoutValue.milliseconds("10s") == 10_000)
+        #expect(TimeoutValue.milliseconds("2min") == 120_000)
+        #expect(TimeoutValue.milliseconds("1h") == 3_600_000)
+        #expect(TimeoutValue.milliseconds("250") == 250)
+        #expect(TimeoutValue.milliseconds("0") == 0)
+        #expect(TimeoutValue.milliseconds("ten") == nil)
+        #expect(TimeoutValue.milliseconds("-1s") == nil)
+        #expect(TimeoutValue.milliseconds("10 parsecs") == nil)
+        #expect(TimeoutValue.milliseconds("99999999h") == nil)
+    }
+}
+
+@Suite("Source positions")
+struct SourceTextTests {
+    @Test func columnsCountCharactersNotBytes() {
+        let source = SourceText("ab\néé x\n")
+        let offset = Array("ab\néé ".utf8).count
+        #expect(source.location(ofByte: offset) == SourceLocation(line: 2, column: 4))
+    }
+
+    @Test func advancingByCharacters() {
+        let source = SourceText("SELECT 'ü' + x")
+        let offset = source.byteOffset(advancing: 10, from: 0)
+        #expect(source.text(offset..<source.count) == " + x")
+    }
+}
