@@ -9,7 +9,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -24,7 +23,6 @@ let package = Package(
             name: "RailyardEngine",
             dependencies: [
                 "RailyardCore", "PostgresClient", "CLibCrypto",
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -32,7 +30,6 @@ let package = Package(
             dependencies: [
                 "RailyardEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+@testable import RailyardEngine
+
+/// `railyard-server` run as Railway and developers run it.
+@Suite("railyard-server direct commands")
+struct ServerCommandTests {
+    func run(_ arguments: [String], database: TestDatabase?, extra: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        var environment = extra
+        if let database { environment["DATABASE_URL"] = database.conninfo }
+        return try Subprocess.run(RepositoryPaths.serverBinary, arguments, environment: environment,
+                                  removing: database == nil ? ["DATABASE_URL"] : [])
+    }
+
+    @Test func migrateLogsEachMigrationAndReportsFailuresWithPositions() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder([
+            "20250101000000_first.sql": "CREATE TABLE first ();",
+            "20250102000000_broken.sql": "CREATE TABLE ok ();\nCREATE TABLE bad (id integer REFERENCES missing (id));",
+        ])
+        let result = try run(["migrate", "--dir", folder.url.path], database: database)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("✓ Completed migration: 20250101000000_first.sql ("))
+        #expect(result.stderr.contains("✗ Failed migration: 20250102000000_broken.sql"))
+        #expect(result.stderr.contains("20250102000000_broken.sql:2:"))
+        #expect(result.stderr.contains("ERROR 42P01"))
+    }
+
+    @Test func migrateJSONIsTheReport() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();", "2_b.sql": "SELECT 1/0;"])
+        let result = try run(["migrate", "--json", "--dir", folder.url.path], database: database)
+        #expect(result.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["status"] as? String == "failed")
+        let failure = try #require(json["failure"] as? [String: Any])
+        #expect(failure["sqlstate"] as? String == "22012")
+        #expect(failure["filename"] as? String == "2_b.sql")
+        #expect(failure["line"] as? Int == 1)
+        let steps = try #require(json["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["status"] as? String } == ["applied", "failed"])
+    }
+
+    @Test func statusShowsEveryMigration() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();", "2_b.sql": "CREATE TABLE b ();"])
+        #expect(try run(["migrate", "--dir", folder.url.path, "--target", "1"], database: database).status == 0)
+        let table = try run(["status", "--dir", folder.url.path], database: database)
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("1 applied, 1 pending"))
+        let json = try run(["status", "--json", "--dir", folder.url.path], database: database)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let summary = try #require(object["summary"] as? [String: Int])
+        #expect(summary["applied"] == 1 && summary["pending"] == 1 && summary["total"] == 2)
+        let migrations = try #require(object["migrations"] as? [[String: Any]])
+        #expect(migrations.map { $0["status"] as? String } == ["applied", "pending"])
+        #expect(migrations[0]["applied_at"] is String)
+    }
+
+    @Test func invalidFilesAreListedWithPositionsAndNothingRuns() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();", "2_b.sql": "CREATE TABLE b ();\nCREATE INDEX CONCURRENTLY i ON b (x);"])
+        let result = try run(["migrate", "--dir", folder.url.path], database: database)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("2_b.sql:2:1: error[non-transactional-statement]"))
+        #expect(try !database.tableExists("a"))
+    }
+
+    @Test func unreachableDatabaseExitsThree() throws {
+        let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();"])
+        let result = try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--dir", folder.url.path],
+                                        environment: ["DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none?connect_timeout=2"])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("cannot connect to the database"))
+    }
+
+    @Test func usageErrorsExitSixtyFour() throws {
+        let result = try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--lock-timeout", "soon"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--lock-timeout"))
+        #expect(try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--target", "v2"]).status == 64)
+    }
+
+    @Test func waitSucceedsOnALiveDatabaseAndTimesOutOnADeadOne() throws {
+        let database = try TestDatabase.create()
+        let live = try run(["wait", "--timeout", "5"], database: database)
+        #expect(live.status == 0)
+        #expect(live.stdout.contains("accepting connections"))
+        let started = Date()
+        let dead = try Subprocess.run(RepositoryPaths.serverBinary, ["wait", "--timeout", "1"],
+                                      environment: ["DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"])
+        #expect(dead.status == 3)
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    @Test func setupChecksTheServerAndMigrates() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder.repository()
+        let result = try run(["setup", "--dir", folder.url.path], database: database)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("✓ Connected: PostgreSQL 15"))
+        #expect(result.stdout.contains("✓ Extension uuid-ossp is available"))
+        #expect(result.stdout.contains("✓ Tracking tables ready"))
+        #expect(result.stdout.contains("✓ Completed migration: 20250612152230_add_user_sessions.sql ("))
+        #expect(result.stdout.contains("✓ Setup complete"))
+    }
+
+    @Test func embeddedDatabaseIsStartedUsedAndStopped() throws {
+        let project = try MigrationFolder(["1_a.sql": "CREATE TABLE a (id int);"])
+        let state = project.url.appendingPathComponent("state").path
+        let migrate = try run(["migrate", "--dir", project.url.path, "--state-dir", state], database: nil)
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        #expect(migrate.stdout.contains("✓ Completed migration: 1_a.sql ("))
+        #expect(FileManager.default.fileExists(atPath: state + "/postgres/PG_VERSION"))
+        #expect(!FileManager.default.fileExists(atPath: state + "/postgres/postmaster.pid"), "the cluster is stopped on exit")
+        let status = try run(["status", "--dir", project.url.path, "--state-dir", state], database: nil)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("1 applied, 0 pending"))
+        // postmaster.opts records how the server was last started: Unix socket only.
+        let options = try String(contentsOfFile: state + "/postgres/postmaster.opts", encoding: .utf8)
+        #expect(options.contains("\"listen_addresses=\""), "\(options)")
+        #expect(options.contains("unix_socket_directories=\(state)/postgres"), "\(options)")
+    }
+}
