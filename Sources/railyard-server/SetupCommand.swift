@@ -12,6 +12,12 @@ struct SetupCommand: ParsableCommand {
 
     static let extensions = ["uuid-ossp", "pgcrypto"]
 
+    func validate() throws {
+        if database.json {
+            throw ValidationError("setup prints a report for people; use migrate --json or status --json in scripts")
+        }
+    }
+
     func run() throws {
         do {
             let settings = try migrate.settings()
