@@ -87,6 +87,14 @@ public final class PostgresConnection: @unchecked Sendable {
         return last
     }
 
+    /// Breaks the connection's socket from another thread, so that a call
+    /// blocked on a server that stopped answering returns with an error.
+    public func abortFromAnotherThread() {
+        guard let handle else { return }
+        let socket = PQsocket(handle)
+        if socket >= 0 { _ = shutdown(socket, Int32(SHUT_RDWR)) }
+    }
+
     /// Notices (and warnings) the server sent since the last call.
     public func drainNotices() -> [String] { notices.drain() }
 

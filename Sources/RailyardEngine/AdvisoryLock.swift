@@ -13,7 +13,7 @@ struct AdvisoryLock {
     private var keyExpression: String { "hashtextextended('railyard_migrations:' || $1, 0)" }
 
     /// Waits up to `seconds`; `onWait` is called once if the lock is busy.
-    func acquire(waitingUpTo seconds: Double, onWait: (String?) -> Void) throws {
+    func acquire(waitingUpTo seconds: Double, cancellation: MigrationCancellation?, onWait: (String?) -> Void) throws {
         let deadline = Date().addingTimeInterval(seconds)
         var delay = 0.05
         var announced = false
@@ -24,6 +24,7 @@ struct AdvisoryLock {
                 onWait(holder)
                 announced = true
             }
+            if cancellation?.isCancelled == true { throw EngineError.cancelled }
             if Date() >= deadline {
                 throw EngineError.lockWaitTimedOut(seconds: seconds, holder: holder)
             }

@@ -19,6 +19,23 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case embedded(String)
     /// A setting has a bad value.
     case configuration(String)
+    /// The run was stopped before it took the lock.
+    case cancelled
+
+    /// A stable name for the kind of error, for JSON.
+    public var kind: String {
+        switch self {
+        case .directory: "directory"
+        case .invalidMigrations: "invalid_migrations"
+        case .refused: "refused"
+        case .unreachable: "unreachable"
+        case .lockWaitTimedOut: "lock_wait_timeout"
+        case .database: "database"
+        case .embedded: "embedded_database"
+        case .configuration: "configuration"
+        case .cancelled: "cancelled"
+        }
+    }
 
     public var description: String {
         switch self {
@@ -42,6 +59,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             return "embedded PostgreSQL: \(message)"
         case .configuration(let message):
             return message
+        case .cancelled:
+            return "the run was stopped before it started migrating"
         }
     }
 }

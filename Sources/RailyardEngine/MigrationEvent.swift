@@ -38,9 +38,11 @@ public struct MigrationRunReport: Sendable, Codable {
     public var target: String?
     public var steps: [Step]
     public var failure: MigrationFailure?
+    /// Stopped by a `MigrationCancellation` between migrations.
+    public var cancelled = false
 
     enum CodingKeys: String, CodingKey {
-        case status, target, steps, failure
+        case status, target, steps, failure, cancelled
         case dryRun = "dry_run"
     }
 

@@ -58,8 +58,13 @@ public final class Migrator: Sendable {
 
     /// Every migration's status. Reads only; takes no lock.
     public func status() throws -> StatusReport {
-        let catalog = try loadCatalog()
         let connection = try connect()
+        defer { connection.close() }
+        return try status(connection: connection, catalog: loadCatalog())
+    }
+
+    /// Every migration's status, read over an existing connection.
+    public func status(connection: PostgresConnection, catalog: MigrationCatalog) throws -> StatusReport {
         let store = TrackingStore(connection: connection, configuration: configuration)
         var records: [AppliedMigration]
         if try store.exists() {
@@ -82,7 +87,8 @@ public final class Migrator: Sendable {
     /// Applies pending migrations under the migration lock. Problems found
     /// before anything runs are thrown; a migration that fails is reported
     /// in the returned report (status `failed`).
-    public func migrate(_ request: MigrateRequest = .init(), observer: @escaping (MigrationEvent) -> Void = { _ in }) throws -> MigrationRunReport {
+    public func migrate(_ request: MigrateRequest = .init(), cancellation: MigrationCancellation? = nil,
+                        observer: @escaping (MigrationEvent) -> Void = { _ in }) throws -> MigrationRunReport {
         let catalog = try loadCatalog()
         if catalog.hasErrors { throw EngineError.invalidMigrations(catalog.diagnostics) }
         if let target = request.target, !VersionOrder.isValid(target) {
@@ -90,8 +96,10 @@ public final class Migrator: Sendable {
         }
         let connection = try connect()
         defer { connection.close() }
+        cancellation?.attach(connection)
+        defer { cancellation?.attach(nil) }
         let lock = AdvisoryLock(connection: connection, schema: configuration.schema)
-        try lock.acquire(waitingUpTo: configuration.lockWaitSeconds) { observer(.waitingForLock(holder: $0)) }
+        try lock.acquire(waitingUpTo: configuration.lockWaitSeconds, cancellation: cancellation) { observer(.waitingForLock(holder: $0)) }
         defer { lock.release() }
         observer(.lockAcquired)
 
@@ -107,6 +115,12 @@ public final class Migrator: Sendable {
         var report = MigrationRunReport(status: .succeeded, dryRun: false, target: request.target,
                                         steps: plan.steps.map { Self.pendingStep($0) }, failure: nil)
         for (index, step) in plan.steps.enumerated() {
+            if cancellation?.isCancelled == true {
+                report.status = .failed
+                report.cancelled = true
+                markSkipped(&report, after: index - 1, reason: "cancelled: the run was stopped", observer: observer)
+                return report
+            }
             observer(.started(version: step.file.version, filename: step.file.filename))
             switch runner.apply(step) {
             case .applied(let milliseconds):
@@ -118,6 +132,7 @@ public final class Migrator: Sendable {
                 report.steps[index].status = .failed
                 report.status = .failed
                 report.failure = failure
+                report.cancelled = cancellation?.isCancelled == true
                 observer(.failed(failure))
                 markSkipped(&report, after: index, observer: observer)
                 return report
@@ -163,7 +178,7 @@ public final class Migrator: Sendable {
         let connection = try connect()
         defer { connection.close() }
         let lock = AdvisoryLock(connection: connection, schema: configuration.schema)
-        try lock.acquire(waitingUpTo: configuration.lockWaitSeconds) { observer(.waitingForLock(holder: $0)) }
+        try lock.acquire(waitingUpTo: configuration.lockWaitSeconds, cancellation: nil) { observer(.waitingForLock(holder: $0)) }
         defer { lock.release() }
         try ensureTracking(store: TrackingStore(connection: connection, configuration: configuration),
                            catalog: catalog, observer: observer)
@@ -223,12 +238,12 @@ public final class Migrator: Sendable {
         return report
     }
 
-    private func markSkipped(_ report: inout MigrationRunReport, after index: Int, observer: (MigrationEvent) -> Void) {
+    private func markSkipped(_ report: inout MigrationRunReport, after index: Int,
+                             reason: String = "not attempted after the failure", observer: (MigrationEvent) -> Void) {
         for later in report.steps.indices where later > index {
             report.steps[later].status = .skipped
-            report.steps[later].note = "not attempted after the failure"
-            observer(.skipped(version: report.steps[later].version, filename: report.steps[later].filename,
-                              reason: "not attempted after the failure"))
+            report.steps[later].note = reason
+            observer(.skipped(version: report.steps[later].version, filename: report.steps[later].filename, reason: reason))
         }
     }
 

@@ -50,19 +50,9 @@ struct ErrorReport: Encodable {
     var error: Detail
 
     init(_ error: any Error) {
-        let kind: String
         var diagnostics: [Diagnostic]?
-        switch error {
-        case EngineError.directory: kind = "directory"
-        case EngineError.invalidMigrations(let found): kind = "invalid_migrations"; diagnostics = found.errors
-        case EngineError.refused: kind = "refused"
-        case EngineError.unreachable: kind = "unreachable"
-        case EngineError.lockWaitTimedOut: kind = "lock_wait_timeout"
-        case EngineError.database: kind = "database"
-        case EngineError.embedded: kind = "embedded_database"
-        case EngineError.configuration: kind = "configuration"
-        default: kind = "error"
-        }
+        if case EngineError.invalidMigrations(let found) = error { diagnostics = found.errors }
+        let kind = (error as? EngineError)?.kind ?? "error"
         self.error = Detail(kind: kind, message: "\(error)", diagnostics: diagnostics)
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
+import RailyardEngine
 
 @main
-struct RailyardServer: ParsableCommand {
+struct RailyardServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "railyard-server",
         abstract: "Railyard: PostgreSQL migrations for Railway apps.",
@@ -9,6 +10,7 @@ struct RailyardServer: ParsableCommand {
             With DATABASE_URL unset, a private PostgreSQL under .railyard/postgres is started \
             for the command and stopped when it ends.
             """,
-        subcommands: [MigrateCommand.self, StatusCommand.self, SetupCommand.self, WaitCommand.self]
+        version: RailyardVersion.current,
+        subcommands: [MigrateCommand.self, StatusCommand.self, SetupCommand.self, WaitCommand.self, ServeCommand.self]
     )
 }

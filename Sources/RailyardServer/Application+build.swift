@@ -1,0 +1,59 @@
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Builds the admin API application; `serve` runs it, tests start the binary.
+public func buildApplication(_ configuration: ServerConfiguration, registry: PrometheusCollectorRegistry,
+                             logger: Logger) -> some ApplicationProtocol {
+    let state = ServerState(configuration: configuration, registry: registry, logger: logger)
+    let router = Router(context: RailyardRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    HealthRoutes(state: state).register(on: router)
+    MetaRoutes(state: state).registerPublic(on: router)
+
+    let protected = router.group()
+        .add(middleware: BearerAuthMiddleware(adminToken: configuration.adminToken, readToken: configuration.readToken))
+    MigrationRoutes(state: state).register(on: protected)
+    RunRoutes(state: state).register(on: protected)
+    MetaRoutes(state: state).registerProtected(on: protected)
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "railyard"),
+        services: [DrainService(state: state)],
+        logger: logger)
+}
+
+/// On graceful shutdown (SIGTERM): lets the active run finish or roll back
+/// (releasing the lock), then closes the database connections.
+struct DrainService: Service {
+    let state: ServerState
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await state.shutdown()
+    }
+}
+
+/// Turns errors that are not problems into problem responses: nothing
+/// internal leaks, and bad input never becomes a bare 500.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = RailyardRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            throw problem
+        } catch let error as HTTPError {
+            let slug = error.status == .notFound ? "not-found" : "http-error"
+            throw Problem(error.status, slug, title: error.status.reasonPhrase, detail: error.body)
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(error)"])
+            throw Problem(.internalServerError, "internal", title: "Internal server error", detail: "see the server log")
+        }
+    }
+}

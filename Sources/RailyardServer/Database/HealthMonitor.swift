@@ -1,0 +1,120 @@
+import Foundation
+import NIOPosix
+import PostgresClient
+import RailyardEngine
+
+/// The database's health, answered within a deadline whatever the database
+/// does. One probe runs at a time on its own thread and connection; callers
+/// in between share its answer, which is kept for a quarter of a second.
+actor HealthMonitor {
+    struct Result: Sendable, Encodable {
+        var status: String
+        var database: String
+        var timestamp: Date
+        var version: String
+        var detail: String?
+
+        var isHealthy: Bool { status == "ok" }
+    }
+
+    private let probe: HealthProbe
+    private let deadline: Double
+    private var cached: (at: Date, result: Result)?
+    private var inFlight: Task<Result, Never>?
+    static let freshFor: TimeInterval = 0.25
+
+    init(migrator: Migrator, deadlineSeconds: Double) {
+        probe = HealthProbe(migrator: migrator)
+        deadline = deadlineSeconds
+    }
+
+    func current() async -> Result {
+        if let cached, Date().timeIntervalSince(cached.at) < Self.freshFor { return cached.result }
+        if let inFlight { return await inFlight.value }
+        let task = Task { [probe, deadline] in await probe.check(deadline: deadline) }
+        inFlight = task
+        let result = await task.value
+        inFlight = nil
+        cached = (Date(), result)
+        return result
+    }
+
+    func shutdown() async {
+        await probe.shutdown()
+    }
+}
+
+/// Runs `SELECT 1` on a dedicated thread; gives up at the deadline, breaking
+/// the connection so that the thread is free again.
+final class HealthProbe: @unchecked Sendable {
+    private let thread = NIOThreadPool(numberOfThreads: 1)
+    private let migrator: Migrator
+    private let lock = NSLock()
+    private var connection: PostgresConnection?
+
+    init(migrator: Migrator) {
+        var configuration = migrator.configuration
+        configuration.connectTimeoutSeconds = 2
+        self.migrator = Migrator(configuration: configuration)
+        thread.start()
+    }
+
+    func check(deadline: Double) async -> HealthMonitor.Result {
+        let outcome: String? = await withCheckedContinuation { continuation in
+            let once = Once()
+            Task {
+                let error = try? await thread.runIfActive { [self] in self.selectOne() }
+                if once.claim() { continuation.resume(returning: error ?? "the health thread is not running") }
+            }
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(deadline * 1_000_000_000))
+                if once.claim() {
+                    self.abortConnection()
+                    continuation.resume(returning: "the database did not answer within \(deadline) s")
+                }
+            }
+        }
+        let healthy = outcome == ""
+        return .init(status: healthy ? "ok" : "error", database: healthy ? "connected" : "disconnected",
+                     timestamp: Date(), version: RailyardVersion.current, detail: healthy ? nil : outcome)
+    }
+
+    /// "" when the database answered, otherwise why not.
+    private func selectOne() -> String {
+        do {
+            let current = lock.withLock { connection }
+            let live = try current ?? migrator.connect(applicationName: "railyard-health")
+            lock.withLock { connection = live }
+            _ = try live.execute("SELECT 1")
+            return ""
+        } catch {
+            lock.withLock {
+                connection?.close()
+                connection = nil
+            }
+            return (error as? EngineError).map { "\($0)" } ?? "\(error)"
+        }
+    }
+
+    private func abortConnection() {
+        lock.withLock { connection }?.abortFromAnotherThread()
+    }
+
+    func shutdown() async {
+        try? await thread.shutdownGracefully()
+        lock.withLock { connection?.close() }
+    }
+}
+
+/// True for the first caller only.
+final class Once: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed = false
+
+    func claim() -> Bool {
+        lock.withLock {
+            defer { claimed = true }
+            return !claimed
+        }
+    }
+}

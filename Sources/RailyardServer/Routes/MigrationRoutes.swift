@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import RailyardCore
+import RailyardEngine
+
+/// `GET /api/migrations`, `GET /api/migrations/{version}` and
+/// `POST /api/migrations/{version}/rollback-scaffold` (all read).
+struct MigrationRoutes {
+    let state: ServerState
+
+    struct Detail: Encodable, Sendable {
+        var entry: MigrationListing.Entry
+        var upSQL: String
+        var downSQL: String?
+        var statementCount: Int
+        var lint: [Diagnostic]
+
+        enum CodingKeys: String, CodingKey {
+            case upSQL = "up_sql", downSQL = "down_sql", statementCount = "statement_count", lint
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try entry.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(upSQL, forKey: .upSQL)
+            try container.encode(downSQL, forKey: .downSQL)
+            try container.encode(statementCount, forKey: .statementCount)
+            try container.encode(lint, forKey: .lint)
+        }
+    }
+
+    func register(on group: RouterGroup<RailyardRequestContext>) {
+        group.get("api/migrations") { _, _ in
+            let (report, _) = try await state.status()
+            return JSONResponse(value: MigrationListing(states: report.states, diagnostics: report.diagnostics))
+        }
+
+        group.get("api/migrations/:version") { _, context in
+            let version = try context.version()
+            let (report, catalog) = try await state.status()
+            guard let migration = report.states.first(where: { VersionOrder.same($0.version, version) }) else {
+                throw Problem.notFound("no migration has version \(version)")
+            }
+            let entry = MigrationListing(states: [migration]).migrations[0]
+            let file = migration.file
+            return JSONResponse(value: Detail(
+                entry: entry, upSQL: file?.upText ?? "", downSQL: file?.downText,
+                statementCount: file?.executableStatements.count ?? 0,
+                lint: catalog.diagnostics.filter { $0.file == migration.filename }))
+        }
+
+        group.post("api/migrations/:version/rollback-scaffold") { request, context in
+            try RequestBody.refuseOversized(request, limit: state.configuration.maxBodyBytes)
+            let version = try context.version()
+            let catalog = try await state.read { migrator, _ in try migrator.loadCatalog() }
+            guard let file = catalog.file(version: version) else {
+                throw Problem.notFound("no migration file has version \(version)")
+            }
+            return JSONResponse(value: RollbackScaffold.make(for: file))
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import RailyardCore
+import RailyardEngine
+
+/// Reading request bodies within the limit, strictly.
+enum RequestBody {
+    static func tooLarge(_ limit: Int) -> Problem {
+        Problem(.contentTooLarge, "too-large", title: "Content too large", detail: "the body is over \(limit / 1024) KiB")
+    }
+
+    /// 413 from the Content-Length header alone, without reading the body.
+    static func refuseOversized(_ request: Request, limit: Int) throws {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw tooLarge(limit)
+        }
+    }
+
+    /// The body, read up to `limit` bytes (413 beyond).
+    static func collect(_ request: inout Request, limit: Int) async throws -> ByteBuffer {
+        try refuseOversized(request, limit: limit)
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch {
+            throw tooLarge(limit)
+        }
+    }
+
+    /// `POST /api/runs` body: `{"target"?, "dry_run"?, "allow_changed"?}`; empty means defaults.
+    static func runRequest(_ request: inout Request, limit: Int) async throws -> MigrateRequest {
+        let buffer = try await collect(&request, limit: limit)
+        let bytes = Data(buffer.readableBytesView)
+        if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return MigrateRequest() }
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") || contentType.contains("+json") else {
+            throw Problem(.unsupportedMediaType, "unsupported-media-type", title: "Unsupported media type",
+                          detail: "send the body as application/json")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed]) else {
+            throw Problem.badRequest("the body is not valid JSON")
+        }
+        guard let fields = object as? [String: Any] else {
+            throw Problem.badRequest("the body must be a JSON object such as {\"dry_run\": true}")
+        }
+        let known: Set = ["target", "dry_run", "allow_changed"]
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw Problem.badRequest("unknown field '\(unknown)': use target, dry_run or allow_changed")
+        }
+        struct Body: Decodable {
+            var target: String?
+            var dry_run: Bool?
+            var allow_changed: Bool?
+        }
+        let body: Body
+        do {
+            body = try JSONDecoder().decode(Body.self, from: bytes)
+        } catch {
+            throw Problem.badRequest("target must be a string of digits; dry_run and allow_changed must be true or false")
+        }
+        if let target = body.target, !VersionOrder.isValid(target) || target.count > 32 {
+            throw Problem.badRequest("target must be a migration version (digits), not '\(target.prefix(64))'")
+        }
+        return MigrateRequest(target: body.target, dryRun: body.dry_run ?? false, allowChanged: body.allow_changed ?? false)
+    }
+}

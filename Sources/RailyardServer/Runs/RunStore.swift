@@ -1,0 +1,68 @@
+import Foundation
+import PostgresClient
+import RailyardEngine
+
+/// Reads and writes `railyard_runs`.
+struct RunStore: Sendable {
+    let table: String
+
+    init(configuration: MigratorConfiguration) {
+        table = "\"" + configuration.schema.replacingOccurrences(of: "\"", with: "\"\"") + "\".railyard_runs"
+    }
+
+    /// Inserts or updates the run; does nothing while the table does not exist yet.
+    func save(_ run: RunRecord, on connection: PostgresConnection) throws {
+        guard try connection.execute("SELECT to_regclass($1) IS NOT NULL", [table]).scalar == "t" else { return }
+        let encoder = MigrationListing.encoder()
+        encoder.outputFormatting = []
+        let steps = String(decoding: try encoder.encode(run.steps), as: UTF8.self)
+        let error = try run.error.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try connection.execute("""
+            INSERT INTO \(table) (id, status, requested_by, started_at, finished_at, dry_run, target, steps, error)
+            VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8::jsonb, $9::jsonb)
+            ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
+                steps = EXCLUDED.steps, error = EXCLUDED.error
+            """, [run.id, run.status, run.requestedBy, Self.text(run.startedAt), run.finishedAt.map(Self.text),
+                  run.dryRun ? "true" : "false", run.target, steps, error])
+    }
+
+    func recent(limit: Int, on connection: PostgresConnection) throws -> [RunRecord] {
+        try select("ORDER BY started_at DESC LIMIT \(limit)", [], on: connection)
+    }
+
+    func find(id: String, on connection: PostgresConnection) throws -> RunRecord? {
+        try select("WHERE id = $1", [id], on: connection).first
+    }
+
+    private func select(_ clause: String, _ parameters: [String?], on connection: PostgresConnection) throws -> [RunRecord] {
+        guard try connection.execute("SELECT to_regclass($1) IS NOT NULL", [table]).scalar == "t" else { return [] }
+        let result = try connection.execute("""
+            SELECT id, status, requested_by,
+                   to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                   to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                   dry_run, target, steps::text, error::text
+            FROM \(table) \(clause)
+            """, parameters)
+        let decoder = JSONDecoder()
+        return result.rows.map { row in
+            RunRecord(
+                id: row[0] ?? "", status: row[1] ?? "failed", requestedBy: row[2],
+                startedAt: row[3].flatMap(Self.date) ?? Date(timeIntervalSince1970: 0),
+                finishedAt: row[4].flatMap(Self.date), dryRun: row[5] == "t", target: row[6],
+                steps: row[7].flatMap { try? decoder.decode([RunRecord.Step].self, from: Data($0.utf8)) } ?? [],
+                error: row[8].flatMap { try? decoder.decode(RunRecord.Failure.self, from: Data($0.utf8)) })
+        }
+    }
+
+    static func text(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}
