@@ -1,7 +1,8 @@
 # Railyard: `make run` and `make test` do all the set-up on a fresh machine.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := postgresql libpq-dev libssl-dev pkg-config
+APT_PACKAGES := postgresql libpq-dev libssl-dev libcurl4-openssl-dev pkg-config python3 python3-venv
+SCHEMATHESIS := schemathesis==4.32.5
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
@@ -22,10 +23,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## Start the embedded database (or use DATABASE_URL), apply migrations/, show the status.
+## Start the embedded database (or use DATABASE_URL), apply migrations/ and serve the API.
 run: build
-	$(BIN)/railyard-server migrate
-	$(BIN)/railyard-server status
+	$(BIN)/railyard-server serve --migrate-on-start
 
 migrate: build
 	$(BIN)/railyard-server migrate
@@ -33,10 +33,15 @@ migrate: build
 status: build
 	$(BIN)/railyard-server status
 
+## schemathesis, in a virtualenv of the project's own.
+.venv/bin/schemathesis:
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check $(SCHEMATHESIS)
+
 ## Every test, the PostgreSQL-backed ones against a private server started for the run.
-test: build
+test: build .venv/bin/schemathesis
 	$(SWIFT) build --build-tests
-	scripts/with-test-postgres.sh $(SWIFT) test --skip-build
+	scripts/with-test-postgres.sh scripts/test-all.sh
 
 clean:
 	rm -rf .build

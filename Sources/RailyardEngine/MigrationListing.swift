@@ -51,8 +51,9 @@ public struct MigrationListing: Sendable, Codable {
         self.diagnostics = diagnostics
     }
 
-    /// A JSON encoder with the API's conventions (ISO 8601 dates, sorted keys).
-    public static func encoder() -> JSONEncoder {
+    /// A JSON encoder with the API's conventions (ISO 8601 dates, sorted
+    /// keys); pretty-printed for people unless `compact`.
+    public static func encoder(compact: Bool = false) -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             let formatter = ISO8601DateFormatter()
@@ -60,7 +61,7 @@ public struct MigrationListing: Sendable, Codable {
             var container = encoder.singleValueContainer()
             try container.encode(formatter.string(from: date))
         }
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 }

@@ -38,6 +38,23 @@ struct DrainService: Service {
     }
 }
 
+/// The API's paths and their methods, to answer 405 rather than 404 for a
+/// known path asked with another method.
+enum RouteTable {
+    static let routes: [(pattern: [String], methods: String)] = [
+        (["api", "health"], "GET"), (["api", "migrations"], "GET"), (["api", "migrations", "*"], "GET"),
+        (["api", "migrations", "*", "rollback-scaffold"], "POST"), (["api", "runs"], "GET, POST"),
+        (["api", "runs", "*"], "GET"), (["metrics"], "GET"), (["openapi.yaml"], "GET"),
+    ]
+
+    static func allowedMethods(for path: String) -> String? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        return routes.first { route in
+            route.pattern.count == parts.count && zip(route.pattern, parts).allSatisfy { $0 == "*" || $0 == $1 }
+        }?.methods
+    }
+}
+
 /// Turns errors that are not problems into problem responses: nothing
 /// internal leaks, and bad input never becomes a bare 500.
 struct ProblemMiddleware: RouterMiddleware {
@@ -49,6 +66,12 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let problem as Problem {
             throw problem
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = RouteTable.allowedMethods(for: request.uri.path) {
+                var problem = Problem(.methodNotAllowed, "method-not-allowed", title: "Method not allowed",
+                                      detail: "\(request.method) is not supported here; use \(allowed)")
+                problem.headers[.allow] = allowed
+                throw problem
+            }
             let slug = error.status == .notFound ? "not-found" : "http-error"
             throw Problem(error.status, slug, title: error.status.reasonPhrase, detail: error.body)
         } catch {

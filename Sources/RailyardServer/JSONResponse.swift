@@ -10,7 +10,7 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
     var headers: HTTPFields = [:]
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try MigrationListing.encoder().encode(value)
+        let data = try MigrationListing.encoder(compact: true).encode(value)
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -15,7 +15,7 @@ struct RunRoutes {
             if let target = migrate.target {
                 let catalog = try await state.read { migrator, _ in try migrator.loadCatalog() }
                 guard catalog.file(version: target) != nil else {
-                    throw Problem.badRequest("target \(target) is not the version of any migration file")
+                    throw Problem.notFound("target \(target) is not the version of any migration file")
                 }
             }
             do {

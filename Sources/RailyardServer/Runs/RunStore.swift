@@ -13,8 +13,7 @@ struct RunStore: Sendable {
     /// Inserts or updates the run; does nothing while the table does not exist yet.
     func save(_ run: RunRecord, on connection: PostgresConnection) throws {
         guard try connection.execute("SELECT to_regclass($1) IS NOT NULL", [table]).scalar == "t" else { return }
-        let encoder = MigrationListing.encoder()
-        encoder.outputFormatting = []
+        let encoder = MigrationListing.encoder(compact: true)
         let steps = String(decoding: try encoder.encode(run.steps), as: UTF8.self)
         let error = try run.error.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
         try connection.execute("""
