@@ -32,10 +32,15 @@ for _ in $(seq 1 300); do
 done
 [[ -n $port ]] || { echo "server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 
+run() {
+  "${SCHEMATHESIS_BIN:-.venv/bin/schemathesis}" run openapi.yaml --url "http://127.0.0.1:$port" \
+    -H "Authorization: Bearer $admin" --checks all --max-examples "$examples" --workers 2 --no-color --seed 1 "$@"
+}
 status=0
-.venv/bin/schemathesis run openapi.yaml --url "http://127.0.0.1:$port" \
-  -H "Authorization: Bearer $admin" --checks all --max-examples "$examples" \
-  --workers 2 --no-color --seed 1 --phases examples,fuzzing,stateful || status=$?
+# The coverage phase is left out: on this Python (3.11.7) it crashes inside
+# hypothesis ("AST constructor recursion depth mismatch") before sending a
+# request. Examples, fuzzing and stateful runs cover every operation.
+run --phases examples,fuzzing,stateful || status=$?
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "the server died during schemathesis" >&2; cat "$work/server.log" >&2; exit 1
 fi

@@ -12,7 +12,7 @@ public struct ServerConfiguration: Sendable {
     /// Connections (and threads) serving reads.
     public var poolSize = 4
     /// How long health waits for the database before answering 503.
-    public var healthDeadlineSeconds = 2.5
+    public var healthDeadlineSeconds = 2.0
     /// On SIGTERM: how long a running migration may go on before it is cancelled.
     public var shutdownGraceSeconds = 20.0
     /// Largest request body accepted.

@@ -127,7 +127,8 @@ struct AdminAPITests {
         #expect(try await api.request("POST", "/api/runs", body: "[1, 2]").status == 400)
         #expect(try await api.request("POST", "/api/runs", body: "{\"dry_run\": \"yes\"}").status == 400)
         #expect(try await api.request("POST", "/api/runs", body: "{\"target\": \"abc\"}").status == 400)
-        #expect(try await api.request("POST", "/api/runs", body: "{\"target\": \"77\"}").status == 400)
+        #expect(try await api.request("POST", "/api/runs", body: "{\"target\": \"77\"}").status == 404)
+        #expect(try await api.request("POST", "/api/runs", body: "{\"allow_changed\": null}").status == 400)
         #expect(try await api.request("POST", "/api/runs", body: "{\"surprise\": 1}").status == 400)
         #expect(try await api.request("POST", "/api/runs", body: "dry_run=true", contentType: "text/plain").status == 415)
         let big = "{\"target\": \"" + String(repeating: "1", count: 70_000) + "\"}"

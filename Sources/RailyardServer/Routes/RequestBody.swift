@@ -46,6 +46,9 @@ enum RequestBody {
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
             throw Problem.badRequest("unknown field '\(unknown)': use target, dry_run or allow_changed")
         }
+        if let null = fields.keys.sorted().first(where: { fields[$0] is NSNull }) {
+            throw Problem.badRequest("\(null) must not be null: leave it out for the default")
+        }
         struct Body: Decodable {
             var target: String?
             var dry_run: Bool?
