@@ -23,6 +23,8 @@ let package = Package(
 
         // Pure engine logic: files, SQL lexer, planner. No C dependency.
         .target(name: "RailyardCore"),
+        // The API's JSON shapes, shared by the server and the CLI.
+        .target(name: "RailyardAPI", dependencies: ["RailyardCore"]),
         // Thin libpq layer.
         .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
         // Applies migrations: lock, tracking tables, runner, embedded cluster.
@@ -36,7 +38,7 @@ let package = Package(
         .target(
             name: "RailyardServer",
             dependencies: [
-                "RailyardEngine", "RailyardCore", "PostgresClient",
+                "RailyardEngine", "RailyardCore", "RailyardAPI", "PostgresClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -50,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "railyard-server",
             dependencies: [
-                "RailyardEngine", "RailyardServer",
+                "RailyardEngine", "RailyardServer", "RailyardAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

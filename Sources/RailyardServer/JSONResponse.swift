@@ -1,4 +1,5 @@
 import Foundation
+import RailyardAPI
 import Hummingbird
 import RailyardEngine
 
@@ -10,7 +11,7 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
     var headers: HTTPFields = [:]
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try MigrationListing.encoder(compact: true).encode(value)
+        let data = try APIJSON.encoder(compact: true).encode(value)
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RailyardAPI
 import RailyardCore
 import RailyardEngine
 
@@ -18,7 +19,7 @@ enum Output {
     }
 
     static func json<T: Encodable>(_ value: T) {
-        let data = (try? MigrationListing.encoder().encode(value)) ?? Data("{}".utf8)
+        let data = (try? APIJSON.encoder().encode(value)) ?? Data("{}".utf8)
         line(String(decoding: data, as: UTF8.self))
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RailyardAPI
 import RailyardCore
 import RailyardEngine
 

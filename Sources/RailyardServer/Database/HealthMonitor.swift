@@ -1,4 +1,5 @@
 import Foundation
+import RailyardAPI
 import NIOPosix
 import PostgresClient
 import RailyardEngine
@@ -7,15 +8,7 @@ import RailyardEngine
 /// does. One probe runs at a time on its own thread and connection; callers
 /// in between share its answer, which is kept for a quarter of a second.
 actor HealthMonitor {
-    struct Result: Sendable, Encodable {
-        var status: String
-        var database: String
-        var timestamp: Date
-        var version: String
-        var detail: String?
-
-        var isHealthy: Bool { status == "ok" }
-    }
+    typealias Result = HealthStatus
 
     private let probe: HealthProbe
     private let deadline: Double

@@ -1,4 +1,5 @@
 import Foundation
+import RailyardAPI
 import Hummingbird
 import RailyardCore
 import RailyardEngine

@@ -1,4 +1,5 @@
 import Foundation
+import RailyardAPI
 import Logging
 import Metrics
 import RailyardCore
@@ -183,6 +184,22 @@ final class RunManager: @unchecked Sendable {
                 if done { continuation.resume() }
             }
         }
+    }
+}
+
+extension RunRecord.Failure {
+    init(_ failure: MigrationFailure) {
+        self.init(kind: "migration_failed", message: failure.message)
+        version = failure.version
+        filename = failure.filename
+        line = failure.line
+        column = failure.column
+        sqlstate = failure.sqlstate
+        detail = failure.detail
+        hint = failure.hint
+        statementIndex = failure.statementIndex
+        statement = failure.statement
+        waitedFor = failure.waitedFor
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RailyardAPI
 import PostgresClient
 import RailyardEngine
 
@@ -13,7 +14,7 @@ struct RunStore: Sendable {
     /// Inserts or updates the run; does nothing while the table does not exist yet.
     func save(_ run: RunRecord, on connection: PostgresConnection) throws {
         guard try connection.execute("SELECT to_regclass($1) IS NOT NULL", [table]).scalar == "t" else { return }
-        let encoder = MigrationListing.encoder(compact: true)
+        let encoder = APIJSON.encoder(compact: true)
         let steps = String(decoding: try encoder.encode(run.steps), as: UTF8.self)
         let error = try run.error.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
         try connection.execute("""
@@ -53,15 +54,6 @@ struct RunStore: Sendable {
         }
     }
 
-    static func text(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
-
-    static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
-    }
+    static func text(_ date: Date) -> String { APIJSON.timestamp(date) }
+    static func date(_ text: String) -> Date? { APIJSON.date(text) }
 }

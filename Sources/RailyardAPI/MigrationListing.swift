@@ -23,6 +23,8 @@ public struct MigrationListing: Sendable, Codable {
 
     public struct Summary: Sendable, Codable {
         public var total = 0, applied = 0, pending = 0, changed = 0, missing = 0, failed = 0
+
+        public init() {}
     }
 
     public var migrations: [Entry]
@@ -51,17 +53,9 @@ public struct MigrationListing: Sendable, Codable {
         self.diagnostics = diagnostics
     }
 
-    /// A JSON encoder with the API's conventions (ISO 8601 dates, sorted
-    /// keys); pretty-printed for people unless `compact`.
-    public static func encoder(compact: Bool = false) -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            var container = encoder.singleValueContainer()
-            try container.encode(formatter.string(from: date))
-        }
-        encoder.outputFormatting = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
+    public init(migrations: [Entry], summary: Summary, diagnostics: [Diagnostic]) {
+        self.migrations = migrations
+        self.summary = summary
+        self.diagnostics = diagnostics
     }
 }
