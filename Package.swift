@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "railyard-server", targets: ["railyard-server"]),
+        .executable(name: "railyard", targets: ["railyard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +21,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLibCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Pure engine logic: files, SQL lexer, planner. No C dependency.
         .target(name: "RailyardCore"),
@@ -56,6 +58,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // The CLI's HTTP client on libcurl.
+        .target(name: "RailyardHTTP", dependencies: ["CLibCurl"]),
+        // The CLI: the admin API remotely, new and lint locally. No libpq.
+        .executableTarget(
+            name: "railyard",
+            dependencies: [
+                "RailyardCore", "RailyardAPI", "RailyardHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

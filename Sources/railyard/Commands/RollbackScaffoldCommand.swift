@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import RailyardAPI
+import RailyardCore
+
+struct RollbackScaffoldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback-scaffold",
+        abstract: "Print a reverse migration for a version; --write saves it as a new file in migrations/.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The migration's version (the digits before the first '_').")
+    var version: String
+
+    @Flag(help: "Save the scaffold as a new migration file.")
+    var write = false
+
+    @Option(name: .customLong("dir"), help: "Migrations folder for --write (env MIGRATIONS_DIR; default migrations).")
+    var directory: String?
+
+    func validate() throws {
+        guard VersionOrder.isValid(version) else {
+            throw ValidationError("VERSION is the digits before the first '_' of a migration file name, not '\(version)'")
+        }
+    }
+
+    func run() throws {
+        try reporting {
+            let client = options.client()
+            let response = try client.send("POST", "/api/migrations/\(version)/rollback-scaffold")
+            if response.status == 404 { throw CLIError(.failed, "the server has no migration with version \(version)") }
+            _ = try client.expectSuccess(response, "rollback-scaffold")
+            let scaffold = try client.decode(RollbackScaffold.self, response)
+            if write {
+                let folder = directory ?? ProcessInfo.processInfo.environment["MIGRATIONS_DIR"] ?? "migrations"
+                let path = "\(folder)/\(scaffold.filename)"
+                try NewCommand.createNew(path, contents: scaffold.sql)
+                if options.json { Terminal.line(response.text) } else { Terminal.line("Wrote \(path)") }
+            } else if options.json {
+                Terminal.line(response.text)
+            } else {
+                Terminal.write(scaffold.sql)
+            }
+            if !options.json && !scaffold.unsupported.isEmpty {
+                Terminal.error("\(scaffold.unsupported.count) statement\(scaffold.unsupported.count == 1 ? "" : "s") could not be inverted (left as TODO comments):")
+                for item in scaffold.unsupported { Terminal.error("  line \(item.line): \(item.reason)") }
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import RailyardAPI
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "The migrations table: applied and pending, with timings.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        try reporting {
+            let client = options.client()
+            let response = try client.expectSuccess(try client.send("GET", "/api/migrations"), "status")
+            if options.json {
+                Terminal.line(response.text)
+                return
+            }
+            let listing = try client.decode(MigrationListing.self, response)
+            Terminal.line(Self.render(listing))
+        }
+    }
+
+    static func render(_ listing: MigrationListing) -> String {
+        var rows = [["VERSION", "NAME", "STATUS", "APPLIED AT (UTC)", "TIME"]]
+        for entry in listing.migrations {
+            var status = entry.status.rawValue
+            if entry.outOfOrder { status += " (out of order)" }
+            let colored: String
+            switch entry.status {
+            case .applied: colored = Terminal.paint(status, .green)
+            case .pending: colored = Terminal.paint(status, .yellow)
+            default: colored = Terminal.paint(status, .red)
+            }
+            rows.append([entry.version, entry.name, colored, entry.appliedAt.map(Self.utc) ?? "-",
+                         entry.executionMs.map { "\($0) ms" } ?? "-"])
+        }
+        let summary = listing.summary
+        var counts = ["\(summary.applied) applied", "\(summary.pending) pending"]
+        if summary.changed > 0 { counts.append("\(summary.changed) changed") }
+        if summary.missing > 0 { counts.append("\(summary.missing) missing") }
+        if summary.failed > 0 { counts.append("\(summary.failed) failed") }
+        return Terminal.table(rows) + "\n\n" + counts.joined(separator: ", ")
+    }
+
+    static func utc(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: date)
+    }
+}

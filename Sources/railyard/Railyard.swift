@@ -1,0 +1,17 @@
+import ArgumentParser
+import RailyardAPI
+
+@main
+struct Railyard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "railyard",
+        abstract: "Railyard's CLI: the admin API of a railyard-server, and local migration files.",
+        discussion: """
+            Exit codes: 0 success; 1 the operation failed (a migration failed, unhealthy, lint errors); \
+            3 server unreachable or timed out; 4 not authenticated or not allowed; 64 usage error.
+            """,
+        version: "0.2.0",
+        subcommands: [NewCommand.self, LintCommand.self, StatusCommand.self, MigrateCommand.self,
+                      HealthCommand.self, RunsCommand.self, RollbackScaffoldCommand.self]
+    )
+}
