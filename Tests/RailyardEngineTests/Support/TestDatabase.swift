@@ -88,6 +88,11 @@ enum RepositoryPaths {
             .deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    static var cliBinary: String {
+        ProcessInfo.processInfo.environment["RAILYARD_CLI_BIN"]
+            ?? root.appendingPathComponent(".build/debug/railyard").path
+    }
+
     static var serverBinary: String {
         ProcessInfo.processInfo.environment["RAILYARD_SERVER_BIN"]
             ?? root.appendingPathComponent(".build/debug/railyard-server").path
