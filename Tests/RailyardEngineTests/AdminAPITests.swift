@@ -94,16 +94,25 @@ struct AdminAPITests {
 
     @Test func aSecondRunWhileOneIsActiveIsAConflictNamingIt() async throws {
         var files = Self.files
-        files["3_slow.sql"] = "SELECT pg_sleep(2);"
-        let (api, _, _) = try server(files)
+        // The run waits at this migration until the test lets go of the gate.
+        files["3_gate.sql"] = "SELECT pg_advisory_xact_lock(4242);"
+        let (api, database, _) = try server(files, environment: ["RAILYARD_LOCK_TIMEOUT": "2min"])
+        let gate = try database.connect()
+        try gate.execute("SELECT pg_advisory_lock(4242)")
         let first = try await api.request("POST", "/api/runs", token: .admin)
         let id = try #require(first.json["id"] as? String)
+        #expect(try eventually(timeout: 30) {
+            try database.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted") == "1"
+        })
         let second = try await api.request("POST", "/api/runs", token: .admin, body: "{\"dry_run\": true}")
         #expect(second.status == 409)
         #expect(second.json["active_run"] as? String == id)
         #expect((second.json["detail"] as? String)?.contains(id) == true)
         let running = try await api.request("GET", "/api/runs/\(id)", token: .read)
         #expect(running.json["status"] as? String == "running")
+        let steps = running.json["steps"] as? [[String: Any]] ?? []
+        #expect(steps.map { $0["status"] as? String } == ["applied", "applied", "running"])
+        try gate.execute("SELECT pg_advisory_unlock(4242)")
         #expect(try await api.waitForRun(id)["status"] as? String == "succeeded")
     }
 
@@ -170,39 +179,6 @@ struct AdminAPITests {
         #expect(reply.body == file)
     }
 
-    @Test func healthAnswers503WithinThreeSecondsWhenTheDatabaseHangsAndRecovers() async throws {
-        let database = try TestDatabase.create()
-        let socketDirectory = try #require(database.conninfo.split(separator: " ").first { $0.hasPrefix("host=") }?.dropFirst(5))
-        let proxy = try Subprocess("/usr/bin/env", ["python3", RepositoryPaths.root.appendingPathComponent("scripts/hanging-postgres-proxy.py").path,
-                                                    "0", String(socketDirectory), "120"])
-        #expect(eventually(timeout: 10) { Int(proxy.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) != nil })
-        let proxyPort = try #require(Int(proxy.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let folder = try MigrationFolder(Self.files)
-        let api = try APIServer(conninfo: "host=127.0.0.1 port=\(proxyPort) user=postgres dbname=\(database.name) sslmode=disable", folder: folder)
-
-        for _ in 0..<2 {
-            let started = Date()
-            let reply = try await api.request("GET", "/api/health", token: .none, timeout: 10)
-            let elapsed = Date().timeIntervalSince(started)
-            #expect(reply.status == 503)
-            #expect(reply.json["database"] as? String == "disconnected")
-            #expect(elapsed < 3.0, "health took \(elapsed) s")
-        }
-        // Reads that need the database fail cleanly too.
-        #expect(try await api.request("GET", "/api/migrations", token: .read, timeout: 20).status == 503)
-
-        proxy.kill(SIGUSR1)
-        var recovered = false
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline && !recovered {
-            recovered = try await api.request("GET", "/api/health", token: .none, timeout: 10).status == 200
-            if !recovered { try await Task.sleep(nanoseconds: 200_000_000) }
-        }
-        #expect(recovered, "health must return to 200 without a restart")
-        #expect(try await api.request("GET", "/api/migrations", token: .read).status == 200)
-        proxy.kill(SIGTERM)
-    }
-
     @Test func migrateOnStartAppliesBeforeServing() async throws {
         let (api, database, _) = try server(arguments: ["--migrate-on-start"])
         #expect(try database.trackedVersions() == ["1", "2"])
@@ -237,5 +213,44 @@ struct AdminAPITests {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             #expect(object?["message"] is String, "\(line)")
         }
+    }
+}
+
+/// Time bounds the API promises. `make test` runs this suite on its own,
+/// after the others, so the machine's load from parallel suites does not
+/// decide the result.
+@Suite("Timing-sensitive admin API")
+struct TimingSensitiveAPITests {
+    @Test func healthAnswers503WithinThreeSecondsWhenTheDatabaseHangsAndRecovers() async throws {
+        let database = try TestDatabase.create()
+        let socketDirectory = try #require(database.conninfo.split(separator: " ").first { $0.hasPrefix("host=") }?.dropFirst(5))
+        let proxy = try Subprocess("/usr/bin/env", ["python3", RepositoryPaths.root.appendingPathComponent("scripts/hanging-postgres-proxy.py").path,
+                                                    "0", String(socketDirectory), "120"])
+        #expect(eventually(timeout: 10) { Int(proxy.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) != nil })
+        let proxyPort = try #require(Int(proxy.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let folder = try MigrationFolder(AdminAPITests.files)
+        let api = try APIServer(conninfo: "host=127.0.0.1 port=\(proxyPort) user=postgres dbname=\(database.name) sslmode=disable", folder: folder)
+
+        for _ in 0..<2 {
+            let started = Date()
+            let reply = try await api.request("GET", "/api/health", token: .none, timeout: 10)
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(reply.status == 503)
+            #expect(reply.json["database"] as? String == "disconnected")
+            #expect(elapsed < 3.0, "health took \(elapsed) s")
+        }
+        // Reads that need the database fail cleanly too.
+        #expect(try await api.request("GET", "/api/migrations", token: .read, timeout: 20).status == 503)
+
+        proxy.kill(SIGUSR1)
+        var recovered = false
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && !recovered {
+            recovered = try await api.request("GET", "/api/health", token: .none, timeout: 10).status == 200
+            if !recovered { try await Task.sleep(nanoseconds: 200_000_000) }
+        }
+        #expect(recovered, "health must return to 200 without a restart")
+        #expect(try await api.request("GET", "/api/migrations", token: .read).status == 200)
+        proxy.kill(SIGTERM)
     }
 }
