@@ -5,7 +5,7 @@
 # The command sees its libpq conninfo in RAILYARD_TEST_DATABASE_URL.
 set -euo pipefail
 
-pg_bin=$(command -v initdb >/dev/null 2>&1 && dirname "$(command -v initdb)" || ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+pg_bin=$(command -v initdb >/dev/null 2>&1 && dirname "$(readlink -f "$(command -v initdb)")" || ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 [[ -x "$pg_bin/initdb" ]] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 2; }
 
 dir=$(mktemp -d /tmp/railyard-test-XXXXXX)

@@ -95,7 +95,9 @@ public final class EmbeddedDatabase: @unchecked Sendable {
         let manager = FileManager.default
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         for directory in path.split(separator: ":") where manager.isExecutableFile(atPath: "\(directory)/initdb") {
-            return URL(fileURLWithPath: String(directory))
+            // A symlinked initdb (Debian keeps the real ones per version) leads to its siblings.
+            let real = URL(fileURLWithPath: "\(directory)/initdb").resolvingSymlinksInPath().deletingLastPathComponent()
+            if manager.isExecutableFile(atPath: real.appendingPathComponent("pg_ctl").path) { return real }
         }
         let root = "/usr/lib/postgresql"
         let versions = ((try? manager.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted(by: >)

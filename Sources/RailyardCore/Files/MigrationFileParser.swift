@@ -82,6 +82,15 @@ struct MigrationFileParser {
             switch (parts.first ?? "", parts.count) {
             case ("no-transaction", 1):
                 options.transactional = false
+            case ("ignore", 2):
+                let rules = parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let known = Set(LintRule.allCases.map(\.rawValue))
+                if let unknown = rules.first(where: { !known.contains($0) }) {
+                    report("directive", at: comment.range.lowerBound, "unknown lint rule '\(unknown)' in railyard:ignore",
+                           hint: "rules: " + LintRule.allCases.map(\.rawValue).joined(separator: ", "))
+                } else {
+                    options.ignoredRules.formUnion(rules)
+                }
             case ("lock-timeout", 2), ("statement-timeout", 2):
                 guard let milliseconds = TimeoutValue.milliseconds(parts[1]) else {
                     report("directive", at: comment.range.lowerBound, "'\(parts[1])' is not a duration",
@@ -95,7 +104,7 @@ struct MigrationFileParser {
                 }
             default:
                 report("directive", at: comment.range.lowerBound, "unknown directive 'railyard:\(directive)'",
-                       hint: "known directives: railyard:no-transaction, railyard:lock-timeout=30s, railyard:statement-timeout=5min")
+                       hint: "known directives: railyard:no-transaction, railyard:lock-timeout=30s, railyard:statement-timeout=5min, railyard:ignore=RULE[,RULE]")
             }
         }
         return options

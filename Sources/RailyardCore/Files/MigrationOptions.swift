@@ -6,6 +6,8 @@ public struct MigrationOptions: Sendable, Equatable, Codable {
     public var lockTimeoutMilliseconds: Int?
     /// `-- railyard:statement-timeout=5min`, in milliseconds.
     public var statementTimeoutMilliseconds: Int?
+    /// `-- railyard:ignore=drop-column,drop-table`: lint rules not applied to this file.
+    public var ignoredRules: Set<String> = []
 
     public init() {}
 }

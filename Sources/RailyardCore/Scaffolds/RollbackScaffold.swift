@@ -70,97 +70,68 @@ enum StatementInverse {
     }
 
     static func inverse(of statement: SQLStatement, source: SourceText) -> Result {
-        var reader = TokenReader(tokens: statement.tokens, source: source)
-        if reader.accept("CREATE") {
-            if reader.accept("TABLE") {
-                reader.skip("IF", "NOT", "EXISTS")
-                guard let name = reader.qualifiedName() else { return .unsupported("table name not recognised") }
-                return .statement("DROP TABLE IF EXISTS \(name)", concurrently: false)
+        switch StatementAnalyzer.shape(of: statement, source: source) {
+        case .createTable(let name, _):
+            return .statement("DROP TABLE IF EXISTS \(name)", concurrently: false)
+        case .createIndex(let name, _, _, let concurrently):
+            guard let name else { return .unsupported("an index created without a name cannot be dropped by name") }
+            return .statement("DROP INDEX \(concurrently ? "CONCURRENTLY " : "")IF EXISTS \(name)", concurrently: concurrently)
+        case .createObject(let kind, let name, let orReplace):
+            guard !orReplace else { return .unsupported("CREATE OR REPLACE: the previous definition is not known") }
+            switch kind {
+            case .function(let arguments): return .statement("DROP FUNCTION IF EXISTS \(name)(\(arguments))", concurrently: false)
+            case .procedure(let arguments): return .statement("DROP PROCEDURE IF EXISTS \(name)(\(arguments))", concurrently: false)
+            case .trigger(let table): return .statement("DROP TRIGGER IF EXISTS \(name) ON \(table)", concurrently: false)
+            default: return .statement("DROP \(kind.keyword) IF EXISTS \(name)", concurrently: false)
             }
-            _ = reader.accept("UNIQUE")
-            if reader.accept("INDEX") {
-                let concurrently = reader.accept("CONCURRENTLY")
-                reader.skip("IF", "NOT", "EXISTS")
-                guard !reader.peek("ON"), let name = reader.qualifiedName() else {
-                    return .unsupported("an index without a name cannot be dropped by name")
-                }
-                return .statement("DROP INDEX \(concurrently ? "CONCURRENTLY " : "")IF EXISTS \(name)", concurrently: concurrently)
-            }
+        case .alterTable(let table, let actions):
+            return alterTable(table, actions)
+        case .renameIndex(let from, let to):
+            return .statement("ALTER INDEX \(sibling(of: from, named: to)) RENAME TO \(lastPart(from))", concurrently: false)
+        case .drop:
+            return .unsupported("what was dropped cannot be recreated automatically")
+        case .dataChange:
+            return .unsupported("data changes cannot be undone automatically")
+        case .other:
             return .unsupported("not recognised")
         }
-        if reader.accept("ALTER"), reader.accept("TABLE") {
-            reader.skip("IF", "EXISTS")
-            _ = reader.accept("ONLY")
-            guard let table = reader.qualifiedName() else { return .unsupported("table name not recognised") }
-            guard reader.accept("ADD") else { return .unsupported("not recognised") }
-            _ = reader.accept("COLUMN")
-            reader.skip("IF", "NOT", "EXISTS")
-            guard let column = reader.name(), !statement.tokens.contains(where: { $0.kind == .comma && reader.depth(at: $0) == 0 }) else {
+    }
+
+    private static func alterTable(_ table: String, _ actions: [AlterTableAction]) -> Result {
+        var inverses: [String] = []
+        for action in actions.reversed() {
+            switch action {
+            case .addColumn(let name, _, _, _, _):
+                inverses.append("DROP COLUMN IF EXISTS \(name)")
+            case .addConstraint(let name?, _, _, _):
+                inverses.append("DROP CONSTRAINT IF EXISTS \(name)")
+            case .addConstraint(nil, _, _, _):
+                return .unsupported("a constraint added without a name cannot be dropped by name")
+            case .renameTable(let to):
+                return .statement("ALTER TABLE \(sibling(of: table, named: to)) RENAME TO \(lastPart(table))", concurrently: false)
+            case .renameColumn(let from, let to):
+                return .statement("ALTER TABLE \(table) RENAME COLUMN \(to) TO \(from)", concurrently: false)
+            case .renameConstraint(let from, let to):
+                return .statement("ALTER TABLE \(table) RENAME CONSTRAINT \(to) TO \(from)", concurrently: false)
+            case .dropColumn:
+                return .unsupported("a dropped column and its data cannot be recreated automatically")
+            case .alterColumnType:
+                return .unsupported("the column's previous type is not known")
+            case .other:
                 return .unsupported("not recognised")
             }
-            return .statement("ALTER TABLE \(table) DROP COLUMN IF EXISTS \(column)", concurrently: false)
         }
-        let first = statement.tokens.first?.word ?? ""
-        switch first {
-        case "INSERT", "UPDATE", "DELETE", "COPY", "TRUNCATE", "MERGE":
-            return .unsupported("data changes cannot be undone automatically")
-        case "DROP":
-            return .unsupported("what was dropped cannot be recreated automatically")
-        default:
-            return .unsupported("not recognised")
-        }
-    }
-}
-
-/// Reads a statement's tokens from the front.
-struct TokenReader {
-    let tokens: [SQLToken]
-    let source: SourceText
-    var index = 0
-
-    mutating func accept(_ word: String) -> Bool {
-        guard index < tokens.count, tokens[index].isWord(word) else { return false }
-        index += 1
-        return true
+        return .statement("ALTER TABLE \(table) " + inverses.joined(separator: ", "), concurrently: false)
     }
 
-    func peek(_ word: String) -> Bool {
-        index < tokens.count && tokens[index].isWord(word)
+    /// `schema.old` renamed to `new` is `schema.new`.
+    static func sibling(of qualified: String, named name: String) -> String {
+        guard let dot = qualified.lastIndex(of: ".") else { return name }
+        return qualified[...dot] + name
     }
 
-    /// Skips the words if all of them come next.
-    mutating func skip(_ words: String...) {
-        guard index + words.count <= tokens.count,
-              zip(tokens[index...], words).allSatisfy({ $0.isWord($1) }) else { return }
-        index += words.count
-    }
-
-    /// An identifier as written (quoted identifiers keep their quotes).
-    mutating func name() -> String? {
-        guard index < tokens.count, tokens[index].kind == .word || tokens[index].kind == .quotedIdentifier else { return nil }
-        defer { index += 1 }
-        return source.text(tokens[index].range)
-    }
-
-    /// `name` or `schema.name`.
-    mutating func qualifiedName() -> String? {
-        guard var text = name() else { return nil }
-        while index + 1 < tokens.count, tokens[index].kind == .dot {
-            index += 1
-            guard let part = name() else { return nil }
-            text += "." + part
-        }
-        return text
-    }
-
-    /// Parenthesis depth just before `token`.
-    func depth(at token: SQLToken) -> Int {
-        var depth = 0
-        for candidate in tokens {
-            if candidate.range == token.range { return depth }
-            if candidate.kind == .leftParen { depth += 1 }
-            if candidate.kind == .rightParen { depth -= 1 }
-        }
-        return depth
+    static func lastPart(_ qualified: String) -> String {
+        guard let dot = qualified.lastIndex(of: ".") else { return qualified }
+        return String(qualified[qualified.index(after: dot)...])
     }
 }

@@ -47,7 +47,7 @@ struct MigrationRoutes {
             return JSONResponse(value: Detail(
                 entry: entry, upSQL: file?.upText ?? "", downSQL: file?.downText,
                 statementCount: file?.executableStatements.count ?? 0,
-                lint: catalog.diagnostics.filter { $0.file == migration.filename }))
+                lint: catalog.lintFindings().filter { $0.file == migration.filename }))
         }
 
         group.post("api/migrations/:version/rollback-scaffold") { request, context in

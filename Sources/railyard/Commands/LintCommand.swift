@@ -6,7 +6,7 @@ import RailyardCore
 struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
-        abstract: "Check the migrations folder locally: names, duplicates, parse errors, transaction misuse.")
+        abstract: "Check the migrations folder locally: names, duplicates, parse errors, transaction misuse, risky operations.")
 
     @Option(name: .customLong("dir"), help: "Migrations folder (env MIGRATIONS_DIR; default migrations).")
     var directory: String?
@@ -32,18 +32,19 @@ struct LintCommand: ParsableCommand {
             } catch {
                 throw CLIError(.failed, "\(error)")
             }
-            let errors = catalog.diagnostics.filter { $0.severity == .error }.count
-            let warnings = catalog.diagnostics.filter { $0.severity == .warning }.count
+            let findings = catalog.lintFindings()
+            let errors = findings.filter { $0.severity == .error }.count
+            let warnings = findings.filter { $0.severity == .warning }.count
             if json {
                 let report = Report(files: catalog.files.count, errors: errors, warnings: warnings,
-                                    diagnostics: catalog.diagnostics, ignored: catalog.ignored)
+                                    diagnostics: findings, ignored: catalog.ignored)
                 Terminal.line(String(decoding: try APIJSON.encoder().encode(report), as: UTF8.self))
             } else {
-                for diagnostic in catalog.diagnostics { Terminal.line(Self.render(diagnostic)) }
+                for diagnostic in findings { Terminal.line(Self.render(diagnostic)) }
                 for name in catalog.ignored {
                     Terminal.line(Terminal.paint("\(name): ignored: only *.sql files directly in \(folder)/ are migrations", .dim))
                 }
-                let summary = "\(catalog.files.count + Set(catalog.diagnostics.map(\.file)).subtracting(catalog.files.map(\.filename)).count) files checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
+                let summary = "\(catalog.files.count + Set(findings.map(\.file)).subtracting(catalog.files.map(\.filename)).count) files checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
                 Terminal.line(errors > 0 ? Terminal.paint(summary, .red) : Terminal.paint(summary, .green))
             }
             if errors > 0 { throw ExitCode.failure }

@@ -1,0 +1,95 @@
+import Testing
+@testable import RailyardCore
+
+func lintRules(_ sql: String) throws -> [String] {
+    Linter.lint(try parsedFile(sql)).map(\.rule)
+}
+
+@Suite("Lint rules: a hit and a near miss each")
+struct LinterTests {
+    @Test func createTableWithoutIfNotExists() throws {
+        #expect(try lintRules("CREATE TABLE users (id int);") == ["create-table-if-not-exists"])
+        #expect(try lintRules("CREATE TABLE IF NOT EXISTS users (id int);").isEmpty)
+    }
+
+    @Test func createIndexWithoutIfNotExists() throws {
+        #expect(try lintRules("CREATE TABLE IF NOT EXISTS t (a int);\nCREATE INDEX t_a ON t (a);") == ["create-index-if-not-exists"])
+        #expect(try lintRules("CREATE TABLE IF NOT EXISTS t (a int);\nCREATE INDEX IF NOT EXISTS t_a ON t (a);").isEmpty)
+    }
+
+    @Test func addColumnWithoutIfNotExists() throws {
+        #expect(try lintRules("ALTER TABLE users ADD COLUMN email text;") == ["add-column-if-not-exists"])
+        #expect(try lintRules("ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;").isEmpty)
+        #expect(try lintRules("ALTER TABLE users ADD email text;") == ["add-column-if-not-exists"], "COLUMN is optional")
+    }
+
+    @Test func indexWithoutConcurrentlyOnAnExistingTable() throws {
+        let hit = try parsedFile("SELECT 1;\nCREATE INDEX IF NOT EXISTS users_email ON public.users (email);")
+        let finding = try #require(Linter.lint(hit).first)
+        #expect(finding.rule == "index-without-concurrently")
+        #expect((finding.line, finding.column, finding.severity) == (2, 1, .warning))
+        #expect(finding.hint?.contains("CONCURRENTLY") == true)
+        // Near misses: a table created earlier in the same migration, and CONCURRENTLY.
+        #expect(try lintRules("CREATE TABLE IF NOT EXISTS Users (email text);\nCREATE INDEX IF NOT EXISTS users_email ON users (email);").isEmpty)
+        #expect(try lintRules("-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);").isEmpty)
+    }
+
+    @Test func indexOnATableCreatedLaterStillCounts() throws {
+        #expect(try lintRules("CREATE INDEX IF NOT EXISTS t_a ON t (a);\nCREATE TABLE IF NOT EXISTS t (a int);") == ["index-without-concurrently"])
+    }
+
+    @Test func notNullColumnWithoutDefault() throws {
+        let findings = Linter.lint(try parsedFile("ALTER TABLE users ADD COLUMN IF NOT EXISTS plan text NOT NULL;"))
+        #expect(findings.map(\.rule) == ["not-null-column-without-default"])
+        #expect(findings.first?.severity == .error)
+        #expect(try lintRules("ALTER TABLE users ADD COLUMN IF NOT EXISTS plan text NOT NULL DEFAULT 'free';").isEmpty)
+        #expect(try lintRules("ALTER TABLE users ADD COLUMN IF NOT EXISTS id2 bigint GENERATED ALWAYS AS IDENTITY NOT NULL;").isEmpty)
+        #expect(try lintRules("ALTER TABLE users ADD COLUMN IF NOT EXISTS note text CHECK (note IS NOT NULL OR true);").isEmpty, "NOT NULL inside a CHECK is not the column's")
+        #expect(try lintRules("CREATE TABLE IF NOT EXISTS fresh (id int);\nALTER TABLE fresh ADD COLUMN IF NOT EXISTS plan text NOT NULL;").isEmpty, "new tables are empty")
+        #expect(try lintRules("ALTER TABLE users ADD COLUMN IF NOT EXISTS code text PRIMARY KEY;") == ["not-null-column-without-default"])
+    }
+
+    @Test func columnTypeChange() throws {
+        #expect(try lintRules("ALTER TABLE users ALTER COLUMN id TYPE bigint;") == ["column-type-change"])
+        #expect(try lintRules("ALTER TABLE users ALTER id SET DATA TYPE bigint;") == ["column-type-change"])
+        #expect(try lintRules("ALTER TABLE users ALTER COLUMN id SET DEFAULT 0;").isEmpty)
+        #expect(try lintRules("ALTER TABLE users ALTER COLUMN type SET NOT NULL;").isEmpty, "a column named type")
+    }
+
+    @Test func dropTableAndDropColumn() throws {
+        #expect(try lintRules("DROP TABLE IF EXISTS old_users;") == ["drop-table"])
+        #expect(try lintRules("ALTER TABLE users DROP COLUMN IF EXISTS legacy;") == ["drop-column"])
+        #expect(try lintRules("DROP INDEX IF EXISTS users_email;").isEmpty)
+        #expect(try lintRules("ALTER TABLE users DROP CONSTRAINT IF EXISTS users_check;").isEmpty)
+        #expect(try lintRules("DROP TRIGGER IF EXISTS t ON users;").isEmpty)
+    }
+
+    @Test func foreignKeyWithoutNotValid() throws {
+        #expect(try lintRules("ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);") == ["foreign-key-without-not-valid"])
+        #expect(try lintRules("ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;").isEmpty)
+        #expect(try lintRules("ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);").isEmpty)
+        #expect(try lintRules("CREATE TABLE IF NOT EXISTS orders (user_id int);\nALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id);").isEmpty)
+    }
+
+    @Test func severalActionsInOneAlterTable() throws {
+        let findings = Linter.lint(try parsedFile("ALTER TABLE users\n  ADD COLUMN a text,\n  DROP COLUMN b,\n  ALTER COLUMN c TYPE int;"))
+        #expect(findings.map(\.rule) == ["add-column-if-not-exists", "drop-column", "column-type-change"])
+        #expect(findings.map(\.line) == [2, 3, 4])
+    }
+
+    @Test func ignoreDirectiveSilencesNamedRules() throws {
+        #expect(try lintRules("-- railyard:ignore=drop-table, drop-column\nDROP TABLE old;\nALTER TABLE t DROP COLUMN c;").isEmpty)
+        #expect(try errors("-- railyard:ignore=no-such-rule\nSELECT 1;").map(\.rule) == ["directive"])
+    }
+
+    @Test func onlyTheUpSectionIsLinted() throws {
+        #expect(try lintRules("-- migrate:up\nCREATE TABLE IF NOT EXISTS t (a int);\n-- migrate:down\nDROP TABLE t;").isEmpty)
+    }
+
+    @Test func everyRuleHasAHintAndAStableId() {
+        for rule in LintRule.allCases {
+            #expect(!rule.hint.isEmpty)
+            #expect(rule.rawValue.range(of: "^[a-z-]+$", options: .regularExpression) != nil)
+        }
+    }
+}
