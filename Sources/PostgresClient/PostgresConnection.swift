@@ -95,6 +95,40 @@ public final class PostgresConnection: @unchecked Sendable {
         if socket >= 0 { _ = shutdown(socket, Int32(SHUT_RDWR)) }
     }
 
+    /// Sends `queries` as one pipeline (one round trip, extended protocol,
+    /// one statement each) and reads every result. Returns the first query
+    /// that failed, if any; the ones after it were not run.
+    public func pipeline(_ queries: [(sql: String, parameters: [String?])]) throws(PostgresError) -> (index: Int, error: PostgresError)? {
+        let connection = try live()
+        guard PQenterPipelineMode(connection) == 1 else { throw connectionError(connection) }
+        defer { PQexitPipelineMode(connection) }
+        for query in queries {
+            let sent = withOptionalCStrings(query.parameters) { pointers in
+                PQsendQueryParams(connection, query.sql, Int32(query.parameters.count), nil, pointers, nil, nil, 0)
+            }
+            guard sent == 1 else { throw connectionError(connection) }
+        }
+        guard PQpipelineSync(connection) == 1 else { throw connectionError(connection) }
+        var failure: (index: Int, error: PostgresError)?
+        for index in queries.indices {
+            var sawResult = false
+            while let result = PQgetResult(connection) {
+                sawResult = true
+                let status = PQresultStatus(result)
+                if status == PGRES_FATAL_ERROR, failure == nil {
+                    failure = (index, Self.error(from: result, connection: connection))
+                }
+                PQclear(result)
+            }
+            if !sawResult && failure == nil { throw connectionError(connection) }
+        }
+        guard let sync = PQgetResult(connection) else { throw connectionError(connection) }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        guard synced else { throw connectionError(connection) }
+        return failure
+    }
+
     /// Notices (and warnings) the server sent since the last call.
     public func drainNotices() -> [String] { notices.drain() }
 

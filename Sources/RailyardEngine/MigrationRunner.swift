@@ -49,6 +49,7 @@ struct MigrationRunner {
     }
 
     private func runTransaction(_ file: MigrationFile, started: Date) -> StatementFailure? {
+        if Self.canPipeline(file) { return runPipelined(file) }
         do {
             try begin()
             try setTimeouts(for: file, local: true, concurrently: false)
@@ -63,6 +64,52 @@ struct MigrationRunner {
             rollback()
             return StatementFailure(error: PostgresError(kind: .client, message: "\(error)"))
         }
+    }
+
+    /// The whole migration in one round trip: BEGIN, the timeouts, every
+    /// statement, the tracking row and COMMIT, sent as one pipeline. Its
+    /// commit does not wait for the WAL flush (`synchronous_commit = off`):
+    /// it is still atomic, and commits stay in order, so a server crash can
+    /// only lose the last migrations whole, tracking rows included; the
+    /// migrator makes the run durable with one synchronous commit at the end
+    /// before it reports success.
+    private func runPipelined(_ file: MigrationFile) -> StatementFailure? {
+        let statements = Array(file.executableStatements)
+        var queries: [(sql: String, parameters: [String?])] = [("BEGIN", [])]
+        let (lockTimeout, statementTimeout) = timeouts(for: file, concurrently: false)
+        queries.append(("SET LOCAL lock_timeout = \(lockTimeout)", []))
+        queries.append(("SET LOCAL statement_timeout = \(statementTimeout)", []))
+        if configuration.asynchronousCommits { queries.append(("SET LOCAL synchronous_commit = off", [])) }
+        let first = queries.count
+        queries += statements.map { (file.source.text($0.range), []) }
+        queries.append(store.recordAppliedQuery(file))
+        queries.append(("COMMIT", []))
+        do {
+            let failure = try connection.pipeline(queries)
+            for notice in connection.drainNotices() {
+                observer(.notice(filename: file.filename, message: notice))
+            }
+            guard let failure else { return nil }
+            rollback()
+            let index = failure.index - first
+            guard statements.indices.contains(index) else { return StatementFailure(error: failure.error) }
+            return StatementFailure(error: failure.error, index: index + (file.isWrappedInTransaction ? 1 : 0),
+                                    statement: statements[index])
+        } catch {
+            rollback()
+            return StatementFailure(error: error)
+        }
+    }
+
+    /// Pipelines carry only statements that send no COPY data, and at most
+    /// a megabyte of SQL, so sending never waits on unread results.
+    static func canPipeline(_ file: MigrationFile) -> Bool {
+        var size = 0
+        for statement in file.executableStatements {
+            if statement.copyData != nil { return false }
+            size += statement.range.count
+        }
+        return size <= 1 << 20
     }
 
     /// Runs statements of `file` in order, starting at index `first`.
@@ -143,10 +190,14 @@ struct MigrationRunner {
 
     // MARK: Settings and helpers
 
-    private func setTimeouts(for file: MigrationFile, local: Bool, concurrently: Bool) throws {
+    private func timeouts(for file: MigrationFile, concurrently: Bool) -> (lock: Int, statement: Int) {
         var lockTimeout = file.options.lockTimeoutMilliseconds ?? configuration.lockTimeoutMilliseconds
         if concurrently && file.options.lockTimeoutMilliseconds == nil { lockTimeout = 0 }
-        let statementTimeout = file.options.statementTimeoutMilliseconds ?? configuration.statementTimeoutMilliseconds
+        return (lockTimeout, file.options.statementTimeoutMilliseconds ?? configuration.statementTimeoutMilliseconds)
+    }
+
+    private func setTimeouts(for file: MigrationFile, local: Bool, concurrently: Bool) throws {
+        let (lockTimeout, statementTimeout) = timeouts(for: file, concurrently: concurrently)
         let scope = local ? "LOCAL " : ""
         try inStep {
             try connection.execute("SET \(scope)lock_timeout = \(lockTimeout); SET \(scope)statement_timeout = \(statementTimeout)")

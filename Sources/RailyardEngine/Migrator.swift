@@ -135,10 +135,20 @@ public final class Migrator: Sendable {
                 report.cancelled = cancellation?.isCancelled == true
                 observer(.failed(failure))
                 markSkipped(&report, after: index, observer: observer)
+                try makeDurable(report, store: store)
                 return report
             }
         }
+        try makeDurable(report, store: store)
         return report
+    }
+
+    /// Success is reported only once the work is durable: after
+    /// asynchronous commits, one synchronous commit flushes them all.
+    private func makeDurable(_ report: MigrationRunReport, store: TrackingStore) throws {
+        guard configuration.asynchronousCommits,
+              let last = report.steps.last(where: { $0.status == .applied }) else { return }
+        try store.makeDurable(touching: last.version)
     }
 
     /// Creates the tracking tables (adopting a legacy table the first time)

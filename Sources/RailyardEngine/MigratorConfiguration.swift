@@ -21,6 +21,9 @@ public struct MigratorConfiguration: Sendable {
     /// Recorded in `applied_by`.
     public var appliedBy: String = MigratorConfiguration.defaultAppliedBy
     public var connectTimeoutSeconds: Int = 10
+    /// Transactional migrations commit without waiting for the WAL flush;
+    /// the run ends with one synchronous commit before reporting success.
+    public var asynchronousCommits = true
 
     public init(conninfo: String, directory: URL) {
         self.conninfo = conninfo

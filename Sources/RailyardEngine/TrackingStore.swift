@@ -69,17 +69,44 @@ struct TrackingStore {
 
     /// Records a migration as applied (inside its transaction when it has one).
     func recordApplied(_ file: MigrationFile, milliseconds: Int) throws {
-        try query("recording \(file.filename) as applied", """
+        let (sql, parameters) = recordAppliedQuery(file, milliseconds: milliseconds)
+        try query("recording \(file.filename) as applied", sql, parameters)
+    }
+
+    /// The tracking row's upsert. Without `milliseconds` the duration is
+    /// measured in the database: from the transaction's start to the insert.
+    func recordAppliedQuery(_ file: MigrationFile, milliseconds: Int? = nil) -> (sql: String, parameters: [String?]) {
+        let duration = milliseconds.map { _ in "$6::integer" } ?? "(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000)::integer"
+        var parameters: [String?] = [file.version, file.name, file.filename, file.checksum, configuration.appliedBy]
+        if let milliseconds { parameters.append(String(milliseconds)) }
+        parameters.append(file.transactional ? "true" : "false")
+        let transactional = milliseconds == nil ? "$6" : "$7"
+        return ("""
             INSERT INTO \(configuration.migrationsTable)
                 (version, name, filename, checksum, applied_by, execution_ms, transactional, status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'applied')
+            VALUES ($1, $2, $3, $4, $5, \(duration), \(transactional)::boolean, 'applied')
             ON CONFLICT (version) DO UPDATE SET
                 name = EXCLUDED.name, filename = EXCLUDED.filename, checksum = EXCLUDED.checksum,
                 applied_at = now(), applied_by = EXCLUDED.applied_by, execution_ms = EXCLUDED.execution_ms,
                 transactional = EXCLUDED.transactional, status = 'applied',
                 failed_statement = NULL, error = NULL
-            """, [file.version, file.name, file.filename, file.checksum, configuration.appliedBy,
-                  String(milliseconds), file.transactional ? "true" : "false"])
+            """, parameters)
+    }
+
+    /// One synchronous commit that flushes the WAL past every earlier
+    /// asynchronous commit of this session. It must write WAL itself (a
+    /// commit that wrote nothing is not flushed), so it rewrites the tracking
+    /// row of `version` unchanged.
+    func makeDurable(touching version: String) throws {
+        try run("confirming the applied migrations are durable", "BEGIN; SET LOCAL synchronous_commit = on")
+        do {
+            try query("confirming the applied migrations are durable",
+                      "UPDATE \(configuration.migrationsTable) SET status = status WHERE version = $1", [version])
+            try run("confirming the applied migrations are durable", "COMMIT")
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
     }
 
     /// Records how far a non-transactional migration got: `statement` is the
