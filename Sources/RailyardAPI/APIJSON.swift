@@ -1,4 +1,5 @@
 import Foundation
+import RailyardCore
 
 /// The JSON conventions of every Railyard output: snake_case keys (declared
 /// per type), ISO 8601 dates with milliseconds, sorted keys.
@@ -28,16 +29,10 @@ public enum APIJSON {
     }
 
     public static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        UTCTimestamp.format(date)
     }
 
     public static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
+        UTCTimestamp.parse(text)
     }
 }

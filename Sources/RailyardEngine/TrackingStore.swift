@@ -177,9 +177,5 @@ struct TrackingStore {
 }
 
 enum Timestamp {
-    static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
-    }
+    static func parse(_ text: String) -> Date? { UTCTimestamp.parse(text) }
 }

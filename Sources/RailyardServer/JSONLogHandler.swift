@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RailyardCore
 
 /// One JSON object per line on stderr (`LOG_FORMAT=json`).
 public struct JSONLogHandler: LogHandler {
@@ -30,8 +31,6 @@ public struct JSONLogHandler: LogHandler {
     }
 
     static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        UTCTimestamp.format(Date())
     }
 }

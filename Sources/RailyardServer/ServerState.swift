@@ -14,6 +14,7 @@ final class ServerState: Sendable {
     let runs: RunManager
     let registry: PrometheusCollectorRegistry
     let logger: Logger
+    let catalogs = CatalogCache()
 
     init(configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.configuration = configuration
@@ -42,10 +43,15 @@ final class ServerState: Sendable {
         }
     }
 
+    /// The migrations folder, parsed (cached while it does not change).
+    func catalog() async throws -> MigrationCatalog {
+        try await read { [catalogs] migrator, _ in try catalogs.catalog(migrator) }
+    }
+
     /// The folder and the tracking table, compared.
     func status() async throws -> (report: Migrator.StatusReport, catalog: MigrationCatalog) {
-        try await read { migrator, connection in
-            let catalog = try migrator.loadCatalog()
+        try await read { [catalogs] migrator, connection in
+            let catalog = try catalogs.catalog(migrator)
             return (try migrator.status(connection: connection, catalog: catalog), catalog)
         }
     }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Metrics
 import Prometheus
@@ -32,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Few malloc arenas: the server's threads otherwise each grow their own.
+        _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
         let logger = Self.bootstrapLogging()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -102,3 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
         return Logger(label: "railyard")
     }
 }
+
+/// glibc's `mallopt` (declared in malloc.h, which Swift's Glibc module leaves out).
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RailyardCore
 
@@ -195,5 +196,28 @@ struct SourceTextTests {
         let source = SourceText("SELECT 'ü' + x")
         let offset = source.byteOffset(advancing: 10, from: 0)
         #expect(source.text(offset..<source.count) == " + x")
+    }
+}
+
+@Suite("UTC timestamps")
+struct UTCTimestampTests {
+    @Test func formatsAndParsesRoundTrip() throws {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for seconds in [0.0, 1_750_000_000.123, 951_782_400.5, -86_400.25, 4_102_444_799.999, 1_709_210_096.001] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let text = UTCTimestamp.format(date)
+            #expect(text == formatter.string(from: date), "\(seconds)")
+            let parsed = try #require(UTCTimestamp.parse(text))
+            #expect(abs(parsed.timeIntervalSince1970 - seconds) < 0.001)
+        }
+    }
+
+    @Test func parsesPostgresTextAndRejectsJunk() {
+        #expect(UTCTimestamp.parse("2024-01-02T03:04:05Z")?.timeIntervalSince1970 == 1_704_164_645)
+        #expect(UTCTimestamp.parse("2024-02-29T00:00:00.5+00:00")?.timeIntervalSince1970 == 1_709_164_800.5)
+        #expect(UTCTimestamp.parse("2024-13-01T00:00:00Z") == nil)
+        #expect(UTCTimestamp.parse("2024-01-01T00:00:00+02:00") == nil)
+        #expect(UTCTimestamp.parse("yesterday") == nil)
     }
 }

@@ -10,10 +10,16 @@ import RailyardEngine
 actor HealthMonitor {
     typealias Result = HealthStatus
 
+    /// A result with its JSON body, encoded once per probe.
+    struct Answer: Sendable {
+        var result: Result
+        var body: [UInt8]
+    }
+
     private let probe: HealthProbe
     private let deadline: Double
-    private var cached: (at: Date, result: Result)?
-    private var inFlight: Task<Result, Never>?
+    private var cached: (at: Date, answer: Answer)?
+    private var inFlight: Task<Answer, Never>?
     static let freshFor: TimeInterval = 0.25
 
     init(migrator: Migrator, deadlineSeconds: Double) {
@@ -21,15 +27,19 @@ actor HealthMonitor {
         deadline = deadlineSeconds
     }
 
-    func current() async -> Result {
-        if let cached, Date().timeIntervalSince(cached.at) < Self.freshFor { return cached.result }
+    func current() async -> Answer {
+        if let cached, Date().timeIntervalSince(cached.at) < Self.freshFor { return cached.answer }
         if let inFlight { return await inFlight.value }
-        let task = Task { [probe, deadline] in await probe.check(deadline: deadline) }
+        let task = Task { [probe, deadline] in
+            let result = await probe.check(deadline: deadline)
+            let body = (try? APIJSON.encoder(compact: true).encode(result)).map { [UInt8]($0) } ?? []
+            return Answer(result: result, body: body)
+        }
         inFlight = task
-        let result = await task.value
+        let answer = await task.value
         inFlight = nil
-        cached = (Date(), result)
-        return result
+        cached = (Date(), answer)
+        return answer
     }
 
     func shutdown() async {

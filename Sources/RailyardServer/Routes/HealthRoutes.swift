@@ -6,9 +6,10 @@ struct HealthRoutes {
 
     func register(on router: Router<RailyardRequestContext>) {
         router.get("api/health") { _, _ in
-            let result = await state.health.current()
-            return JSONResponse(value: result, status: result.isHealthy ? .ok : .serviceUnavailable,
-                                headers: [.cacheControl: "no-store"])
+            let answer = await state.health.current()
+            return Response(status: answer.result.isHealthy ? .ok : .serviceUnavailable,
+                            headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
         }
     }
 }

@@ -53,7 +53,7 @@ struct MigrationRoutes {
         group.post("api/migrations/:version/rollback-scaffold") { request, context in
             try RequestBody.refuseOversized(request, limit: state.configuration.maxBodyBytes)
             let version = try context.version()
-            let catalog = try await state.read { migrator, _ in try migrator.loadCatalog() }
+            let catalog = try await state.catalog()
             guard let file = catalog.file(version: version) else {
                 throw Problem.notFound("no migration file has version \(version)")
             }

@@ -14,7 +14,7 @@ struct RunRoutes {
             var request = request
             let migrate = try await RequestBody.runRequest(&request, limit: state.configuration.maxBodyBytes)
             if let target = migrate.target {
-                let catalog = try await state.read { migrator, _ in try migrator.loadCatalog() }
+                let catalog = try await state.catalog()
                 guard catalog.file(version: target) != nil else {
                     throw Problem.notFound("target \(target) is not the version of any migration file")
                 }

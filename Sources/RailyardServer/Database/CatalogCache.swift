@@ -1,0 +1,42 @@
+import Foundation
+import RailyardCore
+import RailyardEngine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The parsed migrations folder, kept until a file in it is added, removed
+/// or changed (name, size and modification time are compared on each use).
+final class CatalogCache: @unchecked Sendable {
+    private struct Entry: Equatable {
+        var name: String
+        var size: Int64
+        var modified: Int64
+    }
+
+    private let lock = NSLock()
+    private var cached: (fingerprint: [Entry], catalog: MigrationCatalog)?
+
+    func catalog(_ migrator: Migrator) throws -> MigrationCatalog {
+        let fingerprint = Self.fingerprint(migrator.configuration.directory.path)
+        if let fingerprint, let cached = lock.withLock({ cached }), cached.fingerprint == fingerprint {
+            return cached.catalog
+        }
+        let catalog = try migrator.loadCatalog()
+        if let fingerprint { lock.withLock { cached = (fingerprint, catalog) } }
+        return catalog
+    }
+
+    private static func fingerprint(_ directory: String) -> [Entry]? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
+        var entries: [Entry] = []
+        entries.reserveCapacity(names.count)
+        for name in names.sorted() {
+            var info = stat()
+            guard stat(directory + "/" + name, &info) == 0 else { return nil }
+            entries.append(Entry(name: name, size: Int64(info.st_size),
+                                 modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)))
+        }
+        return entries
+    }
+}
