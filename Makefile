@@ -56,7 +56,7 @@ bench: deps .venv/.tools-ready
 	fi
 	.venv/bin/pip install --quiet --disable-pip-version-check $(BENCH_PYTHON)
 	$(SWIFT) build -c release --product railyard-server
-	$(SWIFT) build -c release --product railyard
+	$(SWIFT) build -c release --static-swift-stdlib --product railyard --scratch-path .build-static
 	scripts/with-test-postgres.sh .venv/bin/python scripts/bench.py
 
 clean:

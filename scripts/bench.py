@@ -19,6 +19,10 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RELEASE = ROOT / ".build" / "release"
+# The CLI as it ships (static Swift runtime: it starts faster), built by make bench.
+CLI = ROOT / ".build-static" / "release" / "railyard"
+if not CLI.exists():
+    CLI = RELEASE / "railyard"
 VENV = ROOT / ".venv" / "bin"
 CONNINFO = os.environ["RAILYARD_TEST_DATABASE_URL"]
 SOCKET_DIR = re.search(r"host=(\S+)", CONNINFO).group(1)
@@ -226,7 +230,7 @@ def bench_api(database):
         select1 = pgbench_select1(32)
         _, p99, list_errors = wrk(base + "/api/migrations", 8, latency=True)
         loaded = rss_mib(process.pid, "VmHWM")
-        cli = per_call([str(RELEASE / "railyard"), "health", "--server", base], 100)
+        cli = per_call([str(CLI), "health", "--server", base], 100)
         curl = per_call(["curl", "-sf", base + "/api/health"], 100)
         return {"health_rate": health_rate, "select1": select1, "p99": p99, "idle": idle, "loaded": loaded,
                 "cli": cli, "curl": curl, "errors": health_errors + list_errors}
@@ -236,7 +240,7 @@ def bench_api(database):
 
 
 def bench_lint(base):
-    railyard = statistics.median(timed([str(RELEASE / "railyard"), "lint", "--dir", str(base / "migrations")]) for _ in range(3))
+    railyard = statistics.median(timed([str(CLI), "lint", "--dir", str(base / "migrations")]) for _ in range(3))
     squawk = VENV / "squawk"
     if not squawk.exists():
         return railyard, None
