@@ -55,7 +55,7 @@ bench: deps .venv/.tools-ready
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	.venv/bin/pip install --quiet --disable-pip-version-check $(BENCH_PYTHON)
-	$(SWIFT) build -c release --product railyard-server
+	$(SWIFT) build -c release --static-swift-stdlib --product railyard-server --scratch-path .build-static
 	$(SWIFT) build -c release --static-swift-stdlib --product railyard --scratch-path .build-static
 	scripts/with-test-postgres.sh .venv/bin/python scripts/bench.py
 

@@ -18,11 +18,12 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-RELEASE = ROOT / ".build" / "release"
-# The CLI as it ships (static Swift runtime: it starts faster), built by make bench.
-CLI = ROOT / ".build-static" / "release" / "railyard"
-if not CLI.exists():
-    CLI = RELEASE / "railyard"
+# Both executables as the Docker image ships them (release, static Swift
+# runtime: they start faster), built by make bench.
+RELEASE = ROOT / ".build-static" / "release"
+if not (RELEASE / "railyard-server").exists():
+    RELEASE = ROOT / ".build" / "release"
+CLI = RELEASE / "railyard"
 VENV = ROOT / ".venv" / "bin"
 CONNINFO = os.environ["RAILYARD_TEST_DATABASE_URL"]
 SOCKET_DIR = re.search(r"host=(\S+)", CONNINFO).group(1)

@@ -63,23 +63,22 @@ public final class Migrator: Sendable {
         return try status(connection: connection, catalog: loadCatalog())
     }
 
-    /// Every migration's status, read over an existing connection.
-    public func status(connection: PostgresConnection, catalog: MigrationCatalog) throws -> StatusReport {
+    /// The tracking rows (or, before the first run, the legacy table's).
+    public func records(connection: PostgresConnection, catalog: MigrationCatalog? = nil) throws -> [AppliedMigration] {
         let store = TrackingStore(connection: connection, configuration: configuration)
-        var records: [AppliedMigration]
-        if try store.exists() {
-            records = try store.records()
-        } else {
-            records = try (store.legacyRows() ?? []).compactMap { row in
-                (try? MigrationFileName(row.filename)).map { name in
-                    let file = catalog.file(version: name.version)
-                    return AppliedMigration(version: name.version, name: name.name, filename: row.filename,
-                                            checksum: file?.checksum, appliedBy: "legacy migrations table")
-                }
+        if try store.exists() { return try store.records() }
+        return try (store.legacyRows() ?? []).compactMap { row in
+            (try? MigrationFileName(row.filename)).map { name in
+                AppliedMigration(version: name.version, name: name.name, filename: row.filename,
+                                 checksum: catalog?.file(version: name.version)?.checksum, appliedBy: "legacy migrations table")
             }
         }
-        return StatusReport(states: Planner.states(files: catalog.files, records: records),
-                            diagnostics: catalog.diagnostics, ignored: catalog.ignored)
+    }
+
+    /// Every migration's status, read over an existing connection.
+    public func status(connection: PostgresConnection, catalog: MigrationCatalog) throws -> StatusReport {
+        StatusReport(states: Planner.states(files: catalog.files, records: try records(connection: connection, catalog: catalog)),
+                     diagnostics: catalog.diagnostics, ignored: catalog.ignored)
     }
 
     // MARK: Migrate

@@ -1,4 +1,5 @@
 import Foundation
+import RailyardAPI
 import Logging
 import PostgresClient
 import Prometheus
@@ -15,6 +16,7 @@ final class ServerState: Sendable {
     let registry: PrometheusCollectorRegistry
     let logger: Logger
     let catalogs = CatalogCache()
+    let listings = ListingCache()
 
     init(configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.configuration = configuration
@@ -48,6 +50,20 @@ final class ServerState: Sendable {
         try await read { [catalogs] migrator, _ in try catalogs.catalog(migrator) }
     }
 
+    /// `GET /api/migrations`' body: the tracking table is read every time,
+    /// and the JSON is encoded again only when it or the folder changed.
+    func listingBody() async throws -> [UInt8] {
+        try await read { [catalogs, listings] migrator, connection in
+            let (catalog, generation) = try catalogs.catalogAndGeneration(migrator)
+            let records = try migrator.records(connection: connection, catalog: catalog)
+            if generation != 0, let body = listings.body(generation: generation, records: records) { return body }
+            let states = Planner.states(files: catalog.files, records: records)
+            let body = [UInt8](try APIJSON.encoder(compact: true).encode(MigrationListing(states: states, diagnostics: catalog.diagnostics)))
+            if generation != 0 { listings.store(generation: generation, records: records, body: body) }
+            return body
+        }
+    }
+
     /// The folder and the tracking table, compared.
     func status() async throws -> (report: Migrator.StatusReport, catalog: MigrationCatalog) {
         try await read { [catalogs] migrator, connection in
@@ -60,5 +76,22 @@ final class ServerState: Sendable {
         await runs.shutdown(grace: configuration.shutdownGraceSeconds)
         await pool.shutdown()
         await health.shutdown()
+    }
+}
+
+/// The last encoded migration list, with what it was made from.
+final class ListingCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cached: (generation: Int, records: [AppliedMigration], body: [UInt8])?
+
+    func body(generation: Int, records: [AppliedMigration]) -> [UInt8]? {
+        lock.withLock {
+            guard let cached, cached.generation == generation, cached.records == records else { return nil }
+            return cached.body
+        }
+    }
+
+    func store(generation: Int, records: [AppliedMigration], body: [UInt8]) {
+        lock.withLock { cached = (generation, records, body) }
     }
 }

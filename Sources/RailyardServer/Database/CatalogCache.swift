@@ -15,16 +15,27 @@ final class CatalogCache: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private var cached: (fingerprint: [Entry], catalog: MigrationCatalog)?
+    private var cached: (fingerprint: [Entry], catalog: MigrationCatalog, generation: Int)?
+    private var generations = 0
 
     func catalog(_ migrator: Migrator) throws -> MigrationCatalog {
+        try catalogAndGeneration(migrator).catalog
+    }
+
+    /// The catalog and a number that changes whenever it is read anew (0
+    /// when the folder could not be fingerprinted: never reuse it).
+    func catalogAndGeneration(_ migrator: Migrator) throws -> (catalog: MigrationCatalog, generation: Int) {
         let fingerprint = Self.fingerprint(migrator.configuration.directory.path)
         if let fingerprint, let cached = lock.withLock({ cached }), cached.fingerprint == fingerprint {
-            return cached.catalog
+            return (cached.catalog, cached.generation)
         }
         let catalog = try migrator.loadCatalog()
-        if let fingerprint { lock.withLock { cached = (fingerprint, catalog) } }
-        return catalog
+        guard let fingerprint else { return (catalog, 0) }
+        return lock.withLock {
+            generations += 1
+            cached = (fingerprint, catalog, generations)
+            return (catalog, generations)
+        }
     }
 
     private static func fingerprint(_ directory: String) -> [Entry]? {

@@ -32,8 +32,8 @@ struct MigrationRoutes {
 
     func register(on group: RouterGroup<RailyardRequestContext>) {
         group.get("api/migrations") { _, _ in
-            let (report, _) = try await state.status()
-            return JSONResponse(value: MigrationListing(states: report.states, diagnostics: report.diagnostics))
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: try await state.listingBody())))
         }
 
         group.get("api/migrations/:version") { _, context in
