@@ -34,16 +34,13 @@ struct StatusCommand: ParsableCommand {
 
 enum StatusTable {
     static func render(_ listing: MigrationListing) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
         var rows = [["VERSION", "NAME", "STATUS", "APPLIED AT (UTC)", "TIME"]]
         for entry in listing.migrations {
             var status = entry.status.rawValue
             if entry.outOfOrder { status += " (out of order)" }
             if !entry.transactional { status += " [no-tx]" }
             rows.append([entry.version, entry.name, status,
-                         entry.appliedAt.map(formatter.string(from:)) ?? "-",
+                         entry.appliedAt.map(UTCTimestamp.display) ?? "-",
                          entry.executionMs.map { "\($0) ms" } ?? "-"])
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }

@@ -213,6 +213,13 @@ struct UTCTimestampTests {
         }
     }
 
+    @Test func versionsAndDisplayForm() {
+        let date = Date(timeIntervalSince1970: 1_750_000_000.9)
+        #expect(UTCTimestamp.version(date) == "20250615150640")
+        #expect(UTCTimestamp.display(date) == "2025-06-15 15:06:40")
+        #expect(UTCTimestamp.version(Date(timeIntervalSince1970: 951_868_799)) == "20000229235959")
+    }
+
     @Test func parsesPostgresTextAndRejectsJunk() {
         #expect(UTCTimestamp.parse("2024-01-02T03:04:05Z")?.timeIntervalSince1970 == 1_704_164_645)
         #expect(UTCTimestamp.parse("2024-02-29T00:00:00.5+00:00")?.timeIntervalSince1970 == 1_709_164_800.5)

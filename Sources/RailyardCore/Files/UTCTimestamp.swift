@@ -15,6 +15,28 @@ public enum UTCTimestamp {
                       year, month, day, seconds / 3600, seconds / 60 % 60, seconds % 60, milliseconds % 1000)
     }
 
+    /// `YYYYMMDDHHMMSS`: a new migration's version.
+    public static func version(_ date: Date) -> String {
+        let (day, seconds) = split(date)
+        return String(format: "%04lld%02lld%02lld%02lld%02lld%02lld", day.year, day.month, day.day,
+                      seconds / 3600, seconds / 60 % 60, seconds % 60)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS`, for tables people read.
+    public static func display(_ date: Date) -> String {
+        let (day, seconds) = split(date)
+        return String(format: "%04lld-%02lld-%02lld %02lld:%02lld:%02lld", day.year, day.month, day.day,
+                      seconds / 3600, seconds / 60 % 60, seconds % 60)
+    }
+
+    private static func split(_ date: Date) -> (day: (year: Int64, month: Int64, day: Int64), seconds: Int64) {
+        let total = Int64(date.timeIntervalSince1970.rounded(.down))
+        var days = total / 86_400
+        var seconds = total % 86_400
+        if seconds < 0 { seconds += 86_400; days -= 1 }
+        return (civil(fromDays: days), seconds)
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (or `+00:00`); nil for anything else.
     public static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)

@@ -294,7 +294,7 @@ public struct SQLLexer {
         }
         offset += 1
         while offset < bytes.count && isIdentifierPart(bytes[offset]) { offset += 1 }
-        let word = String(decoding: bytes[start..<offset], as: UTF8.self).uppercased()
+        let word = Self.upperCased(bytes[start..<offset])
         trackAtomicBody(word)
         add(.word, start..<offset, word: word)
     }
@@ -351,6 +351,17 @@ public struct SQLLexer {
     }
 
     // MARK: Characters
+
+    /// Keywords are ASCII: fold a-z by byte, and leave other bytes alone
+    /// (PostgreSQL folds only ASCII letters of unquoted identifiers too).
+    static func upperCased(_ word: ArraySlice<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: word.count) { buffer in
+            for (index, byte) in word.enumerated() {
+                buffer[index] = byte >= 97 && byte <= 122 ? byte - 32 : byte
+            }
+            return word.count
+        }
+    }
 
     private func peek(_ distance: Int) -> UInt8? {
         offset + distance < bytes.count ? bytes[offset + distance] : nil

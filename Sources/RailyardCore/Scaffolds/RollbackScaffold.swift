@@ -22,7 +22,7 @@ public struct RollbackScaffold: Sendable, Codable, Equatable {
 
     /// The scaffold for `file`, named with a timestamp from `now`.
     public static func make(for file: MigrationFile, now: Date = Date()) -> RollbackScaffold {
-        let filename = "\(timestamp(now))_rollback_\(file.name).sql"
+        let filename = "\(UTCTimestamp.version(now))_rollback_\(file.name).sql"
         if let down = file.down, !down.statements.isEmpty {
             let transactional = !down.statements.contains { NonTransactionalStatement.kind(of: $0, source: file.source) != nil }
             let sql = header(for: file, transactional: transactional)
@@ -51,14 +51,6 @@ public struct RollbackScaffold: Sendable, Codable, Equatable {
 
     private static func header(for file: MigrationFile, transactional: Bool) -> String {
         "-- Rollback of \(file.filename)\n-- migrate:up\(transactional ? "" : " transaction:false")\n"
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMddHHmmss"
-        return formatter.string(from: date)
     }
 }
 

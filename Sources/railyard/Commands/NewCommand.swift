@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RailyardCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,7 @@ struct NewCommand: ParsableCommand {
             let folder = directory ?? ProcessInfo.processInfo.environment["MIGRATIONS_DIR"] ?? "migrations"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let now = Date()
-            let path = "\(folder)/\(Self.timestamp(now))_\(name).sql"
+            let path = "\(folder)/\(UTCTimestamp.version(now))_\(name).sql"
             try Self.createNew(path, contents: Self.template(name: name, now: now))
             Terminal.line("Created \(path)")
         }
@@ -34,7 +35,7 @@ struct NewCommand: ParsableCommand {
 
     static func template(name: String, now: Date) -> String {
         """
-        -- \(name) (created \(ISO8601DateFormatter().string(from: now)))
+        -- \(name) (created \(UTCTimestamp.display(now)) UTC)
         -- migrate:up
         -- Safe by default: IF NOT EXISTS, new columns nullable or with a default,
         -- foreign keys NOT VALID (then VALIDATE), and indexes on busy tables with
@@ -45,14 +46,6 @@ struct NewCommand: ParsableCommand {
 
 
         """
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMddHHmmss"
-        return formatter.string(from: date)
     }
 
     /// Writes a new file; never replaces an existing one.

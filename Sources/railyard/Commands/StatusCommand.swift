@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RailyardAPI
+import RailyardCore
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,10 +46,6 @@ struct StatusCommand: ParsableCommand {
     }
 
     static func utc(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date)
+        UTCTimestamp.display(date)
     }
 }
