@@ -75,6 +75,12 @@ public final class Migrator: Sendable {
         }
     }
 
+    /// A cheap token that changes whenever the tracking table does (nil
+    /// before it exists), to reuse what was computed from its rows.
+    public func trackingFingerprint(connection: PostgresConnection) throws -> String? {
+        try TrackingStore(connection: connection, configuration: configuration).fingerprint()
+    }
+
     /// Every migration's status, read over an existing connection.
     public func status(connection: PostgresConnection, catalog: MigrationCatalog) throws -> StatusReport {
         StatusReport(states: Planner.states(files: catalog.files, records: try records(connection: connection, catalog: catalog)),

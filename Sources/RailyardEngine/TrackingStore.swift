@@ -49,6 +49,15 @@ struct TrackingStore {
         return true
     }
 
+    /// Changes whenever a tracking row is added, changed or removed: the row
+    /// count and the newest row version (xmin). Nil before the table exists.
+    func fingerprint() throws -> String? {
+        guard try exists() else { return nil }
+        return try query("reading the tracking table", """
+            SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM \(configuration.migrationsTable)
+            """, []).scalar
+    }
+
     /// Every tracked migration.
     func records() throws -> [AppliedMigration] {
         let result = try query("reading the tracking table", """

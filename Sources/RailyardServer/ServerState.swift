@@ -50,16 +50,19 @@ final class ServerState: Sendable {
         try await read { [catalogs] migrator, _ in try catalogs.catalog(migrator) }
     }
 
-    /// `GET /api/migrations`' body: the tracking table is read every time,
-    /// and the JSON is encoded again only when it or the folder changed.
+    /// `GET /api/migrations`' body: encoded again only when the folder or
+    /// the tracking table changed (a one-row query tells).
     func listingBody() async throws -> [UInt8] {
         try await read { [catalogs, listings] migrator, connection in
             let (catalog, generation) = try catalogs.catalogAndGeneration(migrator)
+            let fingerprint = try migrator.trackingFingerprint(connection: connection)
+            if generation != 0, let fingerprint, let body = listings.body(generation: generation, fingerprint: fingerprint) {
+                return body
+            }
             let records = try migrator.records(connection: connection, catalog: catalog)
-            if generation != 0, let body = listings.body(generation: generation, records: records) { return body }
             let states = Planner.states(files: catalog.files, records: records)
             let body = [UInt8](try APIJSON.encoder(compact: true).encode(MigrationListing(states: states, diagnostics: catalog.diagnostics)))
-            if generation != 0 { listings.store(generation: generation, records: records, body: body) }
+            if generation != 0, let fingerprint { listings.store(generation: generation, fingerprint: fingerprint, body: body) }
             return body
         }
     }
@@ -82,16 +85,16 @@ final class ServerState: Sendable {
 /// The last encoded migration list, with what it was made from.
 final class ListingCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var cached: (generation: Int, records: [AppliedMigration], body: [UInt8])?
+    private var cached: (generation: Int, fingerprint: String, body: [UInt8])?
 
-    func body(generation: Int, records: [AppliedMigration]) -> [UInt8]? {
+    func body(generation: Int, fingerprint: String) -> [UInt8]? {
         lock.withLock {
-            guard let cached, cached.generation == generation, cached.records == records else { return nil }
+            guard let cached, cached.generation == generation, cached.fingerprint == fingerprint else { return nil }
             return cached.body
         }
     }
 
-    func store(generation: Int, records: [AppliedMigration], body: [UInt8]) {
-        lock.withLock { cached = (generation, records, body) }
+    func store(generation: Int, fingerprint: String, body: [UInt8]) {
+        lock.withLock { cached = (generation, fingerprint, body) }
     }
 }

@@ -74,7 +74,9 @@ struct AdminAPITests {
     }
 
     @Test func aRunAppliesInTheBackgroundAndIsRecorded() async throws {
-        let (api, database, _) = try server()
+        let (api, database, folder) = try server()
+        let pending = try await api.request("GET", "/api/migrations", token: .read)
+        #expect((pending.json["summary"] as? [String: Int])?["pending"] == 2)
         let started = try await api.request("POST", "/api/runs", token: .admin, body: "{}")
         #expect(started.status == 202)
         let id = try #require(started.json["id"] as? String)
@@ -86,6 +88,15 @@ struct AdminAPITests {
         #expect(steps.allSatisfy { $0["duration_ms"] is Int })
         #expect(try database.trackedVersions() == ["1", "2"])
         #expect(try database.scalar("SELECT status FROM railyard_runs WHERE id = '\(id)'") == "succeeded")
+        // The served list follows the tracking table and the folder, cached or not.
+        let applied = try await api.request("GET", "/api/migrations", token: .read)
+        #expect((applied.json["summary"] as? [String: Int])?["applied"] == 2)
+        try folder.write("3_more.sql", "CREATE TABLE more ();")
+        let grown = try await api.request("GET", "/api/migrations", token: .read)
+        #expect((grown.json["summary"] as? [String: Int])?["pending"] == 1)
+        try database.execute("DELETE FROM railyard_migrations WHERE version = '2'")
+        let shrunk = try await api.request("GET", "/api/migrations", token: .read)
+        #expect((shrunk.json["summary"] as? [String: Int])?["pending"] == 2)
 
         let runs = try await api.request("GET", "/api/runs", token: .read)
         #expect((runs.json["runs"] as? [[String: Any]])?.first?["id"] as? String == id)
