@@ -92,6 +92,7 @@ struct AdminAPITests {
         let applied = try await api.request("GET", "/api/migrations", token: .read)
         #expect((applied.json["summary"] as? [String: Int])?["applied"] == 2)
         try folder.write("3_more.sql", "CREATE TABLE more ();")
+        try await Task.sleep(nanoseconds: 1_100_000_000)  // the folder is looked at once a second
         let grown = try await api.request("GET", "/api/migrations", token: .read)
         #expect((grown.json["summary"] as? [String: Int])?["pending"] == 1)
         try database.execute("DELETE FROM railyard_migrations WHERE version = '2'")

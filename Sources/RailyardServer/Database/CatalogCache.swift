@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// The parsed migrations folder, kept until a file in it is added, removed
-/// or changed (name, size and modification time are compared on each use).
+/// or changed (names, sizes and modification times are compared, at most
+/// once a second: a change shows within a second).
 final class CatalogCache: @unchecked Sendable {
     private struct Entry: Equatable {
         var name: String
@@ -17,6 +18,8 @@ final class CatalogCache: @unchecked Sendable {
     private let lock = NSLock()
     private var cached: (fingerprint: [Entry], catalog: MigrationCatalog, generation: Int)?
     private var generations = 0
+    private var lastLook = Date.distantPast
+    static let lookEvery: TimeInterval = 1
 
     func catalog(_ migrator: Migrator) throws -> MigrationCatalog {
         try catalogAndGeneration(migrator).catalog
@@ -25,6 +28,12 @@ final class CatalogCache: @unchecked Sendable {
     /// The catalog and a number that changes whenever it is read anew (0
     /// when the folder could not be fingerprinted: never reuse it).
     func catalogAndGeneration(_ migrator: Migrator) throws -> (catalog: MigrationCatalog, generation: Int) {
+        let recent = lock.withLock { () -> (MigrationCatalog, Int)? in
+            guard let cached, Date().timeIntervalSince(lastLook) < Self.lookEvery else { return nil }
+            return (cached.catalog, cached.generation)
+        }
+        if let recent { return recent }
+        defer { lock.withLock { lastLook = Date() } }
         let fingerprint = Self.fingerprint(migrator.configuration.directory.path)
         if let fingerprint, let cached = lock.withLock({ cached }), cached.fingerprint == fingerprint {
             return (cached.catalog, cached.generation)
