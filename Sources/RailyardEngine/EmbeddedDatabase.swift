@@ -124,9 +124,8 @@ public final class EmbeddedDatabase: @unchecked Sendable {
     // MARK: Processes
 
     private func isRunning(_ paths: Paths) throws -> Bool {
-        let status = try Self.execute(command(paths, "pg_ctl", ["status", "-D", paths.dataDirectory]).0,
-                                      command(paths, "pg_ctl", ["status", "-D", paths.dataDirectory]).1)
-        return status == 0
+        let (executable, arguments) = command(paths, "pg_ctl", ["status", "-D", paths.dataDirectory])
+        return try Self.execute(executable, arguments) == 0
     }
 
     private func run(_ paths: Paths, _ tool: String, _ arguments: [String]) throws {
