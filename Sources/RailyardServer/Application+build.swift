@@ -24,6 +24,10 @@ public func buildApplication(_ configuration: ServerConfiguration, registry: Pro
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "railyard"),
         services: [DrainService(state: state)],
+        onServerRunning: { _ in
+            // Parse the migrations folder now rather than in the first request.
+            Task { _ = try? await state.catalog() }
+        },
         logger: logger)
 }
 

@@ -16,6 +16,7 @@ final class CatalogCache: @unchecked Sendable {
     }
 
     private let lock = NSLock()
+    private let loading = NSLock()
     private var cached: (fingerprint: [Entry], catalog: MigrationCatalog, generation: Int)?
     private var generations = 0
     private var lastLook = Date.distantPast
@@ -28,11 +29,11 @@ final class CatalogCache: @unchecked Sendable {
     /// The catalog and a number that changes whenever it is read anew (0
     /// when the folder could not be fingerprinted: never reuse it).
     func catalogAndGeneration(_ migrator: Migrator) throws -> (catalog: MigrationCatalog, generation: Int) {
-        let recent = lock.withLock { () -> (MigrationCatalog, Int)? in
-            guard let cached, Date().timeIntervalSince(lastLook) < Self.lookEvery else { return nil }
-            return (cached.catalog, cached.generation)
-        }
-        if let recent { return recent }
+        if let recent = recentlyChecked() { return recent }
+        // One thread looks at (and parses) the folder; the others wait for it.
+        loading.lock()
+        defer { loading.unlock() }
+        if let recent = recentlyChecked() { return recent }
         defer { lock.withLock { lastLook = Date() } }
         let fingerprint = Self.fingerprint(migrator.configuration.directory.path)
         if let fingerprint, let cached = lock.withLock({ cached }), cached.fingerprint == fingerprint {
@@ -44,6 +45,13 @@ final class CatalogCache: @unchecked Sendable {
             generations += 1
             cached = (fingerprint, catalog, generations)
             return (catalog, generations)
+        }
+    }
+
+    private func recentlyChecked() -> (catalog: MigrationCatalog, generation: Int)? {
+        lock.withLock {
+            guard let cached, Date().timeIntervalSince(lastLook) < Self.lookEvery else { return nil }
+            return (cached.catalog, cached.generation)
         }
     }
 
