@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RailyardAPI
 import RailyardCore
+import RailyardHTTP
 
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +48,7 @@ struct MigrateCommand: ParsableCommand {
     }
 
     /// Polls the run, printing each migration as it ends; returns the last answer.
-    private func follow(_ id: String, client: APIClient) throws -> HTTPResponseText {
+    private func follow(_ id: String, client: APIClient) throws -> HTTPResponse {
         let progress = ProgressLine(enabled: Terminal.isInteractive && !options.json)
         var reported = Set<String>()
         while true {
@@ -65,7 +66,7 @@ struct MigrateCommand: ParsableCommand {
             }
             if run.status != "running" {
                 progress.clear()
-                return HTTPResponseText(text: response.text, body: response.body)
+                return response
             }
             Thread.sleep(forTimeInterval: 0.2)
         }
@@ -94,22 +95,6 @@ struct MigrateCommand: ParsableCommand {
             Terminal.line("\(applied) migration\(applied == 1 ? "" : "s") \(dryRun ? "would apply (dry run, rolled back)" : "applied")")
         default:
             Terminal.error("Run \(run.id) failed; \(applied) migration\(applied == 1 ? "" : "s") applied before it")
-        }
-    }
-}
-
-/// The final answer of a followed run.
-struct HTTPResponseText {
-    var text: String
-    var body: Data
-}
-
-extension APIClient {
-    func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponseText) throws -> T {
-        do {
-            return try APIJSON.decoder().decode(type, from: response.body)
-        } catch {
-            throw CLIError(.failed, "the server's answer is not what this CLI understands (\(error))")
         }
     }
 }
