@@ -69,7 +69,7 @@ struct TrackingStore {
         return result.rows.map { row in
             AppliedMigration(
                 version: row[0] ?? "", name: row[1] ?? "", filename: row[2] ?? "", checksum: row[3],
-                appliedAt: row[4].flatMap(Timestamp.parse), appliedBy: row[5],
+                appliedAt: row[4].flatMap(UTCTimestamp.parse), appliedBy: row[5],
                 executionMs: row[6].flatMap { Int($0) }, transactional: row[7] != "f",
                 state: row[8] == "failed" ? .failed : .applied,
                 failedStatement: row[9].flatMap { Int($0) }, error: row[10])
@@ -183,8 +183,4 @@ struct TrackingStore {
             throw EngineError.database(context: context, error)
         }
     }
-}
-
-enum Timestamp {
-    static func parse(_ text: String) -> Date? { UTCTimestamp.parse(text) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RailyardCore
 import RailyardAPI
 import PostgresClient
 import RailyardEngine
@@ -22,7 +23,7 @@ struct RunStore: Sendable {
             VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8::jsonb, $9::jsonb)
             ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
                 steps = EXCLUDED.steps, error = EXCLUDED.error
-            """, [run.id, run.status, run.requestedBy, Self.text(run.startedAt), run.finishedAt.map(Self.text),
+            """, [run.id, run.status, run.requestedBy, UTCTimestamp.format(run.startedAt), run.finishedAt.map(UTCTimestamp.format),
                   run.dryRun ? "true" : "false", run.target, steps, error])
     }
 
@@ -47,13 +48,10 @@ struct RunStore: Sendable {
         return result.rows.map { row in
             RunRecord(
                 id: row[0] ?? "", status: row[1] ?? "failed", requestedBy: row[2],
-                startedAt: row[3].flatMap(Self.date) ?? Date(timeIntervalSince1970: 0),
-                finishedAt: row[4].flatMap(Self.date), dryRun: row[5] == "t", target: row[6],
+                startedAt: row[3].flatMap(UTCTimestamp.parse) ?? Date(timeIntervalSince1970: 0),
+                finishedAt: row[4].flatMap(UTCTimestamp.parse), dryRun: row[5] == "t", target: row[6],
                 steps: row[7].flatMap { try? decoder.decode([RunRecord.Step].self, from: Data($0.utf8)) } ?? [],
                 error: row[8].flatMap { try? decoder.decode(RunRecord.Failure.self, from: Data($0.utf8)) })
         }
     }
-
-    static func text(_ date: Date) -> String { APIJSON.timestamp(date) }
-    static func date(_ text: String) -> Date? { APIJSON.date(text) }
 }
