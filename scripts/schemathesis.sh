@@ -40,7 +40,7 @@ status=0
 # The coverage phase is left out: on this Python (3.11.7) it crashes inside
 # hypothesis ("AST constructor recursion depth mismatch") before sending a
 # request. Examples, fuzzing and stateful runs cover every operation.
-run --phases examples,fuzzing,stateful || status=$?
+run --phases examples,fuzzing,stateful "$@" || status=$?
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "the server died during schemathesis" >&2; cat "$work/server.log" >&2; exit 1
 fi

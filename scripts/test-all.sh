@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test: the Swift suites, schemathesis against the served API, and
-# the checks of the Railway deployment files.
+# Every test: the Swift suites, schemathesis against the served API, the
+# checks of the Railway deployment files and the short reliability suites.
 # Run through scripts/with-test-postgres.sh (make test does).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,5 +12,8 @@ scripts/schemathesis.sh
 schemathesis_status=$?
 .venv/bin/python Tests/deployment/check_deployment.py .venv/bin/actionlint
 deployment_status=$?
-echo "swift test exit $swift_status, schemathesis exit $schemathesis_status, deployment checks exit $deployment_status"
-(( swift_status == 0 && schemathesis_status == 0 && deployment_status == 0 ))
+# Last: these stop and restart the test PostgreSQL.
+.venv/bin/python Tests/reliability/run.py
+reliability_status=$?
+echo "swift test exit $swift_status, schemathesis exit $schemathesis_status, deployment checks exit $deployment_status, reliability exit $reliability_status"
+(( swift_status == 0 && schemathesis_status == 0 && deployment_status == 0 && reliability_status == 0 ))

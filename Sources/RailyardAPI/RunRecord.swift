@@ -87,3 +87,28 @@ public struct RunList: Sendable, Codable {
         self.runs = runs
     }
 }
+
+extension RunRecord {
+    /// This run as it ended when the server running it died: failed, its
+    /// unfinished step failed, the rest skipped.
+    public func interrupted() -> RunRecord {
+        var run = self
+        run.status = "failed"
+        run.error = Failure(kind: "interrupted",
+                            message: "the server running this run stopped before it finished; every migration it applied is tracked, the one in progress was rolled back; start a new run to go on")
+        run.steps = steps.map { step in
+            var step = step
+            switch step.status {
+            case "running":
+                step.status = "failed"
+                step.error = "interrupted: rolled back"
+            case "pending":
+                step.status = "skipped"
+            default:
+                break
+            }
+            return step
+        }
+        return run
+    }
+}

@@ -6,11 +6,12 @@ import PostgresClient
 /// deadline, so no blocking lock request is ever left behind, and it lives on
 /// the migrating connection itself (`CREATE INDEX CONCURRENTLY` would wait on
 /// a transaction-level lock held by the migrator's own transaction).
-struct AdvisoryLock {
+public struct AdvisoryLock {
     let connection: PostgresConnection
     let schema: String
 
-    private var keyExpression: String { "hashtextextended('railyard_migrations:' || $1, 0)" }
+    private static let keyExpression = "hashtextextended('railyard_migrations:' || $1, 0)"
+    private var keyExpression: String { Self.keyExpression }
 
     /// Waits up to `seconds`; `onWait` is called once if the lock is busy.
     func acquire(waitingUpTo seconds: Double, cancellation: MigrationCancellation?, onWait: (String?) -> Void) throws {
@@ -45,16 +46,29 @@ struct AdvisoryLock {
         }
     }
 
+    /// The granted `pg_locks` row `l` of the lock whose key is `k.key`.
+    private static let grantedLockCondition = """
+        l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.classid::bigint = ((k.key >> 32) & 4294967295)
+          AND l.objid::bigint = (k.key & 4294967295)
+        """
+
+    /// Whether any session holds the migration lock of `schema`.
+    public static func isHeld(schema: String, on connection: PostgresConnection) throws -> Bool {
+        try connection.execute("""
+            WITH k AS (SELECT \(keyExpression) AS key)
+            SELECT EXISTS (SELECT 1 FROM k, pg_locks l WHERE \(grantedLockCondition))
+            """, [schema]).scalar == "t"
+    }
+
     /// Who holds the lock, for messages.
     private func holderDescription() throws -> String? {
         let result = try connection.execute("""
             WITH k AS (SELECT \(keyExpression) AS key)
             SELECT a.pid, a.application_name, a.usename, EXTRACT(EPOCH FROM now() - a.backend_start)::bigint
             FROM k, pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND l.classid::bigint = ((k.key >> 32) & 4294967295)
-              AND l.objid::bigint = (k.key & 4294967295)
+            WHERE \(Self.grantedLockCondition)
             LIMIT 1
             """, [schema])
         guard let row = result.rows.first else { return nil }

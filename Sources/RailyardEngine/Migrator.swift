@@ -124,6 +124,7 @@ public final class Migrator: Sendable {
                 report.status = .failed
                 report.cancelled = true
                 markSkipped(&report, after: index - 1, reason: "cancelled: the run was stopped", observer: observer)
+                try makeDurable(report, store: store)
                 return report
             }
             observer(.started(version: step.file.version, filename: step.file.filename))

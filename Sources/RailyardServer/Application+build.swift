@@ -22,6 +22,9 @@ public func buildApplication(_ configuration: ServerConfiguration, registry: Pro
 
     return Application(
         router: router,
+        // Closes connections that send no complete request part for this long:
+        // slow-loris clients trickling header bytes are dropped.
+        server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "railyard"),
         services: [DrainService(state: state)],
         onServerRunning: { _ in

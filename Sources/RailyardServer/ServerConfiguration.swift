@@ -15,6 +15,9 @@ public struct ServerConfiguration: Sendable {
     public var healthDeadlineSeconds = 2.0
     /// On SIGTERM: how long a running migration may go on before it is cancelled.
     public var shutdownGraceSeconds = 20.0
+    /// A connection that sends no complete request part (a whole header block,
+    /// a body chunk) for this long is closed.
+    public var idleTimeoutSeconds = 30.0
     /// Largest request body accepted.
     public var maxBodyBytes = 64 * 1024
 

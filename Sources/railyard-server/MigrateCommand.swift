@@ -36,14 +36,20 @@ struct MigrateCommand: ParsableCommand {
         let request = MigrateRequest(target: target, dryRun: dryRun, allowChanged: allowChanged,
                                      retryFailed: retryFailed, strictOrder: strictOrder)
         let report: MigrationRunReport
+        let cancellation = MigrationCancellation()
+        let signals = InterruptSignals(cancelling: cancellation)
         do {
             let settings = try migrate.settings()
             report = try database.withDatabase { conninfo in
                 let migrator = Migrator(configuration: database.configuration(conninfo: conninfo, migrate: settings))
                 let printer = ProgressPrinter(json: database.json, dryRun: dryRun)
-                return try migrator.migrate(request, observer: printer.handle)
+                return try migrator.migrate(request, cancellation: cancellation, observer: printer.handle)
             }
         } catch {
+            if let number = signals.received {
+                Output.error("✗ Interrupted before any migration ran")
+                throw ExitCode(128 + number)
+            }
             throw Output.fail(error, json: database.json)
         }
         if database.json {
@@ -51,6 +57,7 @@ struct MigrateCommand: ParsableCommand {
         } else {
             ProgressPrinter.summary(report)
         }
+        if let number = signals.received, report.cancelled { throw ExitCode(128 + number) }
         if report.status == .failed { throw ExitCode.failure }
     }
 }
@@ -99,6 +106,9 @@ struct ProgressPrinter {
             Output.line("\(report.dryRun ? "Dry run succeeded: " : "")\(applied) migration\(applied == 1 ? "" : "s") \(report.dryRun ? "would apply" : "applied") (\(total) ms)")
         case .succeeded:
             break
+        case .failed where report.cancelled:
+            let rolledBack = report.failure.map { "; \($0.filename) was rolled back" } ?? ""
+            Output.error("Migration run interrupted: \(applied) migration\(applied == 1 ? "" : "s") applied\(rolledBack); run migrate again to go on")
         case .failed:
             let failed = report.failure.map { "\($0.filename) at line \($0.line), column \($0.column)" } ?? "a migration"
             Output.error("Migration run failed at \(failed); \(applied) migration\(applied == 1 ? "" : "s") applied before it\(report.dryRun ? " (dry run)" : "")")

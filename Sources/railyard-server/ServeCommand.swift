@@ -89,6 +89,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let grace = Environment.value("RAILYARD_SHUTDOWN_GRACE").flatMap(Double.init) {
             configuration.shutdownGraceSeconds = grace
         }
+        if let idle = Environment.value("RAILYARD_IDLE_TIMEOUT").flatMap(Double.init), idle > 0 {
+            configuration.idleTimeoutSeconds = idle
+        }
         let display = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         logger.info("Railyard admin API on http://\(display):\(configuration.port) (admin token: \(tokenSource))")
         let app = buildApplication(configuration, registry: registry, logger: logger)

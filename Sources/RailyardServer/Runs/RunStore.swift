@@ -7,8 +7,10 @@ import RailyardEngine
 /// Reads and writes `railyard_runs`.
 struct RunStore: Sendable {
     let table: String
+    let schema: String
 
     init(configuration: MigratorConfiguration) {
+        schema = configuration.schema
         table = "\"" + configuration.schema.replacingOccurrences(of: "\"", with: "\"\"") + "\".railyard_runs"
     }
 
@@ -45,7 +47,7 @@ struct RunStore: Sendable {
             FROM \(table) \(clause)
             """, parameters)
         let decoder = JSONDecoder()
-        return result.rows.map { row in
+        let runs = result.rows.map { row in
             RunRecord(
                 id: row[0] ?? "", status: row[1] ?? "failed", requestedBy: row[2],
                 startedAt: row[3].flatMap(UTCTimestamp.parse) ?? Date(timeIntervalSince1970: 0),
@@ -53,5 +55,10 @@ struct RunStore: Sendable {
                 steps: row[7].flatMap { try? decoder.decode([RunRecord.Step].self, from: Data($0.utf8)) } ?? [],
                 error: row[8].flatMap { try? decoder.decode(RunRecord.Failure.self, from: Data($0.utf8)) })
         }
+        // A run is recorded as running only while its server holds the
+        // migration lock; with the lock free, that server died mid-run.
+        guard runs.contains(where: { $0.status == "running" }),
+              try !AdvisoryLock.isHeld(schema: schema, on: connection) else { return runs }
+        return runs.map { $0.status == "running" ? $0.interrupted() : $0 }
     }
 }
