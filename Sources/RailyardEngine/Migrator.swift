@@ -58,9 +58,17 @@ public final class Migrator: Sendable {
 
     /// Every migration's status. Reads only; takes no lock.
     public func status() throws -> StatusReport {
-        let connection = try connect()
+        let pending = PendingConnection { try self.connect() }
+        let catalog: MigrationCatalog
+        do {
+            catalog = try loadCatalog()
+        } catch {
+            pending.discard()
+            throw error
+        }
+        let connection = try pending.get()
         defer { connection.close() }
-        return try status(connection: connection, catalog: loadCatalog())
+        return try status(connection: connection, catalog: catalog)
     }
 
     /// The tracking rows (or, before the first run, the legacy table's).
@@ -94,12 +102,19 @@ public final class Migrator: Sendable {
     /// in the returned report (status `failed`).
     public func migrate(_ request: MigrateRequest = .init(), cancellation: MigrationCancellation? = nil,
                         observer: @escaping (MigrationEvent) -> Void = { _ in }) throws -> MigrationRunReport {
-        let catalog = try loadCatalog()
-        if catalog.hasErrors { throw EngineError.invalidMigrations(catalog.diagnostics) }
         if let target = request.target, !VersionOrder.isValid(target) {
             throw EngineError.configuration("--target must be a migration version (digits), not '\(target)'")
         }
-        let connection = try connect()
+        let pending = PendingConnection { try self.connect() }
+        let catalog: MigrationCatalog
+        do {
+            catalog = try loadCatalog()
+            if catalog.hasErrors { throw EngineError.invalidMigrations(catalog.diagnostics) }
+        } catch {
+            pending.discard()
+            throw error
+        }
+        let connection = try pending.get()
         defer { connection.close() }
         cancellation?.attach(connection)
         defer { cancellation?.attach(nil) }

@@ -45,8 +45,10 @@ enum StatusTable {
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         var lines = rows.map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            var line = zip(row, widths).map { $0 + String(repeating: " ", count: max(0, $1 - $0.count)) }
+                .joined(separator: "  ")
+            while line.last == " " { line.removeLast() }
+            return line
         }
         let summary = listing.summary
         var counts = ["\(summary.applied) applied", "\(summary.pending) pending"]

@@ -93,3 +93,40 @@ struct LinterTests {
         }
     }
 }
+
+@Suite("Catalogs kept without statements")
+struct SlimCatalogTests {
+    static let files = [
+        ("20250101000000_users.sql", "-- migrate:up\nCREATE TABLE users (id int);\nALTER TABLE users ADD COLUMN email text;\n-- migrate:down\nDROP TABLE users;\n"),
+        ("20250101000100_index.sql", "CREATE INDEX IF NOT EXISTS users_email ON users (email);\n"),
+        ("20250101000200_bad name.sql", "SELECT 1;\n"),
+    ]
+
+    @Test func droppingStatementsKeepsWhatAListingNeedsAndReparsingRestoresThem() throws {
+        let catalog = MigrationCatalog.from(files: Self.files, checksum: { _ in "sum" })
+        let slim = catalog.withoutStatements()
+        #expect(slim.files.count == 2)
+        for (full, kept) in zip(catalog.files, slim.files) {
+            #expect(kept.up.statements.isEmpty && (kept.down?.statements.isEmpty ?? true))
+            #expect((kept.version, kept.filename, kept.checksum, kept.transactional, kept.upText, kept.downText)
+                    == (full.version, full.filename, full.checksum, full.transactional, full.upText, full.downText))
+            let back = kept.reparsed()
+            #expect(back.up.statements == full.up.statements)
+            #expect(back.down?.statements == full.down?.statements)
+            #expect(back.checksum == full.checksum)
+        }
+    }
+
+    @Test func oneFilesFindingsAreTheCatalogsFindingsForIt() throws {
+        let catalog = MigrationCatalog.from(files: Self.files, checksum: { _ in "sum" })
+        let slim = catalog.withoutStatements()
+        for file in slim.files {
+            let alone = slim.lintFindings(of: file.reparsed(), named: file.filename)
+            let together = catalog.lintFindings().filter { $0.file == file.filename }
+            #expect(alone.map(\.rule) == together.map(\.rule))
+            #expect(alone.map(\.line) == together.map(\.line))
+            #expect(!alone.isEmpty)
+        }
+        #expect(slim.lintFindings(of: nil, named: "20250101000200_bad name.sql").map(\.rule) == ["file-name"])
+    }
+}

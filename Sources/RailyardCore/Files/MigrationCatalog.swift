@@ -27,7 +27,8 @@ public struct MigrationCatalog: Sendable {
     }
 
     /// Reads the folder. `checksum` hashes each file's normalized up section.
-    public static func load(directory: URL, checksum: ([UInt8]) -> String) throws(DirectoryError) -> MigrationCatalog {
+    /// Files are read and parsed on every core; the result does not depend on it.
+    public static func load(directory: URL, checksum: @escaping @Sendable ([UInt8]) -> String) throws(DirectoryError) -> MigrationCatalog {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -40,47 +41,80 @@ public struct MigrationCatalog: Sendable {
             throw DirectoryError(path: directory.path, reason: error.localizedDescription)
         }
         var catalog = MigrationCatalog(directory: directory)
-        for name in names {
-            let url = directory.appendingPathComponent(name)
-            var entryIsDirectory: ObjCBool = false
-            _ = manager.fileExists(atPath: url.path, isDirectory: &entryIsDirectory)
-            guard name.hasSuffix(".sql"), !entryIsDirectory.boolValue else {
-                if !name.hasPrefix(".") { catalog.ignored.append(name) }
-                continue
-            }
-            catalog.add(name: name, contents: manager.contents(atPath: url.path), checksum: checksum)
+        let folder = directory.path.hasSuffix("/") ? directory.path : directory.path + "/"
+        let candidates = names.filter { name in
+            if name.hasSuffix(".sql") { return true }
+            if !name.hasPrefix(".") { catalog.ignored.append(name) }
+            return false
         }
+        var entries = [Entry?](repeating: nil, count: candidates.count)
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8, candidates.count / 64))
+        entries.withUnsafeMutableBufferPointer { slots in
+            let slots = UncheckedSendable(slots)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in stride(from: worker, to: candidates.count, by: workers) {
+                    slots.value[index] = Entry(name: candidates[index], path: folder + candidates[index], checksum: checksum)
+                }
+            }
+        }
+        for case let entry? in entries { catalog.add(entry) }
         catalog.finish()
         return catalog
+    }
+
+    /// One `.sql` entry of the folder, read and parsed.
+    private enum Entry {
+        case directory(String)
+        case badName(Diagnostic)
+        /// The parse is nil when the file cannot be read.
+        case named(String, MigrationFileName, MigrationFile.Parsed?)
+
+        init(name: String, path: String, checksum: ([UInt8]) -> String) {
+            switch FileBytes.read(path) {
+            case .directory:
+                self = .directory(name)
+            case .file(let contents):
+                self = Entry(name: name, bytes: contents, checksum: checksum)
+            case nil:
+                self = Entry(name: name, bytes: nil, checksum: checksum)
+            }
+        }
+
+        init(name: String, bytes: [UInt8]?, checksum: ([UInt8]) -> String) {
+            do {
+                let fileName = try MigrationFileName(name)
+                self = .named(name, fileName, bytes.map { MigrationFile.parse(fileName: fileName, bytes: $0, checksum: checksum) })
+            } catch {
+                self = .badName(Diagnostic(rule: "file-name", file: name, message: error.description, hint: error.hint))
+            }
+        }
     }
 
     /// Builds a catalog from in-memory files (name → contents), as `load` would.
     public static func from(files: [(name: String, contents: String)], checksum: ([UInt8]) -> String) -> MigrationCatalog {
         var catalog = MigrationCatalog(directory: URL(fileURLWithPath: "."))
         for file in files {
-            catalog.add(name: file.name, contents: Data(file.contents.utf8), checksum: checksum)
+            catalog.add(Entry(name: file.name, bytes: Array(file.contents.utf8), checksum: checksum))
         }
         catalog.finish()
         return catalog
     }
 
-    private mutating func add(name: String, contents: Data?, checksum: ([UInt8]) -> String) {
-        let fileName: MigrationFileName
-        do {
-            fileName = try MigrationFileName(name)
-        } catch {
-            diagnostics.append(Diagnostic(rule: "file-name", file: name, message: error.description, hint: error.hint))
-            return
-        }
-        named.append(fileName)
-        guard let contents else {
+    private mutating func add(_ entry: Entry) {
+        switch entry {
+        case .directory(let name):
+            ignored.append(name)
+        case .badName(let diagnostic):
+            diagnostics.append(diagnostic)
+        case .named(let name, let fileName, nil):
+            named.append(fileName)
             diagnostics.append(Diagnostic(rule: "unreadable", file: name, message: "the file cannot be read",
                                           hint: "check its permissions"))
-            return
+        case .named(_, let fileName, let parsed?):
+            named.append(fileName)
+            diagnostics += parsed.diagnostics
+            if let file = parsed.file { files.append(file) }
         }
-        let parsed = MigrationFile.parse(fileName: fileName, bytes: [UInt8](contents), checksum: checksum)
-        diagnostics += parsed.diagnostics
-        if let file = parsed.file { files.append(file) }
     }
 
     private mutating func finish() {
@@ -100,6 +134,13 @@ public struct MigrationCatalog: Sendable {
     }
 
     public var hasErrors: Bool { diagnostics.hasErrors }
+
+    /// The catalog with every file `withoutStatements()`.
+    public func withoutStatements() -> MigrationCatalog {
+        var slim = self
+        slim.files = files.map { $0.withoutStatements() }
+        return slim
+    }
 
     public func file(version: String) -> MigrationFile? {
         files.first { VersionOrder.same($0.version, version) }

@@ -37,6 +37,19 @@ public struct MigrationFile: Sendable {
     public var upText: String { source.text(up.range) }
     public var downText: String? { down.map { source.text($0.range) } }
 
+    /// This file without its statements, for listings kept in memory (a
+    /// thousand files' tokens cost megabytes); `reparsed()` restores them.
+    public func withoutStatements() -> MigrationFile {
+        MigrationFile(fileName: fileName, source: source, up: MigrationSection(range: up.range, statements: []),
+                      down: down.map { MigrationSection(range: $0.range, statements: []) }, options: options,
+                      checksum: checksum, isWrappedInTransaction: isWrappedInTransaction)
+    }
+
+    /// This file parsed again from its text, statements included.
+    public func reparsed() -> MigrationFile {
+        MigrationFile.parse(fileName: fileName, bytes: source.bytes, checksum: { [checksum] _ in checksum }).file ?? self
+    }
+
     /// The result of reading one file: the file when it is usable, and every
     /// problem found (errors make `file` nil).
     public struct Parsed: Sendable {

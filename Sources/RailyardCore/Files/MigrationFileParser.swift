@@ -74,7 +74,11 @@ struct MigrationFileParser {
 
     private mutating func readDirectives(_ comments: [SQLLineComment]) -> MigrationOptions {
         var options = MigrationOptions()
+        let prefix = Array("railyard:".utf8)
         for comment in comments where comment.startsLine {
+            // Most comments are prose: look for the prefix before making a string.
+            let afterDashes = source.bytes[comment.range].dropFirst(2).drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            guard afterDashes.starts(with: prefix) else { continue }
             let text = source.text(comment.range).dropFirst(2).trimmingCharacters(in: .whitespaces)
             guard text.hasPrefix("railyard:") else { continue }
             let directive = text.dropFirst("railyard:".count)

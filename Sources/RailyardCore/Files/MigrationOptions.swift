@@ -20,28 +20,34 @@ struct SectionMarker {
     /// The words after the marker, such as `transaction:false`.
     var options: [Substring]
 
-    /// Parses a comment's text; nil when it is not a marker.
+    /// Parses a comment; nil when it is not a marker.
     init?(_ comment: SQLLineComment, bytes: [UInt8]) {
-        let text = String(decoding: bytes[comment.range], as: UTF8.self)
-        guard let parsed = Self.parse(text) else { return nil }
+        guard let parsed = Self.parse(bytes[comment.range]) else { return nil }
         direction = parsed.direction
         options = parsed.options
         self.comment = comment
     }
 
     static func isMarker(_ comment: SQLLineComment, bytes: [UInt8]) -> Bool {
-        parse(String(decoding: bytes[comment.range], as: UTF8.self)) != nil
+        parse(bytes[comment.range]) != nil
     }
 
-    private static func parse(_ text: String) -> (direction: Direction, options: [Substring])? {
-        var rest = text.dropFirst(2).drop { $0 == " " || $0 == "\t" }
-        guard rest.hasPrefix("migrate:") else { return nil }
-        rest = rest.dropFirst("migrate:".count)
+    /// `-- migrate:up` or `-- migrate:down`, then options separated by blanks.
+    /// Read from the bytes: most comments are not markers and cost no string.
+    private static func parse(_ comment: ArraySlice<UInt8>) -> (direction: Direction, options: [Substring])? {
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var index = comment.index(comment.startIndex, offsetBy: 2, limitedBy: comment.endIndex) ?? comment.endIndex
+        while index < comment.endIndex && isBlank(comment[index]) { index += 1 }
+        func consume(_ word: String) -> Bool {
+            guard comment[index...].starts(with: word.utf8) else { return false }
+            index += word.utf8.count
+            return true
+        }
+        guard consume("migrate:") else { return nil }
         let direction: Direction
-        if rest.hasPrefix("up") { direction = .up; rest = rest.dropFirst(2) }
-        else if rest.hasPrefix("down") { direction = .down; rest = rest.dropFirst(4) }
-        else { return nil }
-        guard rest.isEmpty || rest.first == " " || rest.first == "\t" else { return nil }
+        if consume("up") { direction = .up } else if consume("down") { direction = .down } else { return nil }
+        guard index == comment.endIndex || isBlank(comment[index]) else { return nil }
+        let rest = String(decoding: comment[index...], as: UTF8.self)
         return (direction, rest.split(whereSeparator: { $0 == " " || $0 == "\t" }))
     }
 }

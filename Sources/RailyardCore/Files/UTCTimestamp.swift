@@ -11,22 +11,35 @@ public enum UTCTimestamp {
         if milliseconds < 0 { milliseconds += 86_400_000; days -= 1 }
         let (year, month, day) = civil(fromDays: days)
         let seconds = milliseconds / 1000
-        return String(format: "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
-                      year, month, day, seconds / 3600, seconds / 60 % 60, seconds % 60, milliseconds % 1000)
+        return zeroPadded((year, 4, "-"), (month, 2, "-"), (day, 2, "T"), (seconds / 3600, 2, ":"),
+                          (seconds / 60 % 60, 2, ":"), (seconds % 60, 2, "."), (milliseconds % 1000, 3, "Z"))
     }
 
     /// `YYYYMMDDHHMMSS`: a new migration's version.
     public static func version(_ date: Date) -> String {
         let (day, seconds) = split(date)
-        return String(format: "%04lld%02lld%02lld%02lld%02lld%02lld", day.year, day.month, day.day,
-                      seconds / 3600, seconds / 60 % 60, seconds % 60)
+        return zeroPadded((day.year, 4, ""), (day.month, 2, ""), (day.day, 2, ""), (seconds / 3600, 2, ""),
+                          (seconds / 60 % 60, 2, ""), (seconds % 60, 2, ""))
     }
 
     /// `YYYY-MM-DD HH:MM:SS`, for tables people read.
     public static func display(_ date: Date) -> String {
         let (day, seconds) = split(date)
-        return String(format: "%04lld-%02lld-%02lld %02lld:%02lld:%02lld", day.year, day.month, day.day,
-                      seconds / 3600, seconds / 60 % 60, seconds % 60)
+        return zeroPadded((day.year, 4, "-"), (day.month, 2, "-"), (day.day, 2, " "), (seconds / 3600, 2, ":"),
+                          (seconds / 60 % 60, 2, ":"), (seconds % 60, 2, ""))
+    }
+
+    /// Each number in at least `width` digits, followed by its separator.
+    private static func zeroPadded(_ fields: (value: Int64, width: Int, separator: String)...) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        for field in fields {
+            let digits = Array(String(field.value).utf8)
+            bytes += repeatElement(UInt8(ascii: "0"), count: max(0, field.width - digits.count))
+            bytes += digits
+            bytes += field.separator.utf8
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func split(_ date: Date) -> (day: (year: Int64, month: Int64, day: Int64), seconds: Int64) {

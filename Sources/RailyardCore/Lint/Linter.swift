@@ -68,4 +68,10 @@ extension MigrationCatalog {
     public func lintFindings() -> [Diagnostic] {
         (diagnostics + files.flatMap(Linter.lint)).sorted { ($0.file, $0.line, $0.column) < ($1.file, $1.line, $1.column) }
     }
+
+    /// What `lintFindings()` says about one file (pass it with its statements).
+    public func lintFindings(of file: MigrationFile?, named filename: String) -> [Diagnostic] {
+        (diagnostics.filter { $0.file == filename } + (file.map(Linter.lint) ?? []))
+            .sorted { ($0.line, $0.column) < ($1.line, $1.column) }
+    }
 }

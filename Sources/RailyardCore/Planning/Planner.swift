@@ -89,6 +89,9 @@ public enum Planner {
                                          status: record.state == .failed ? .failed : .missing,
                                          outOfOrder: false, file: nil, record: record))
         }
+        // A catalog's files come in version order: then there is nothing to sort.
+        let inOrder = states.indices.dropFirst().allSatisfy { !VersionOrder.less(states[$0].version, states[$0 - 1].version) }
+        if inOrder { return states }
         return states.sorted { VersionOrder.less($0.version, $1.version) }
     }
 

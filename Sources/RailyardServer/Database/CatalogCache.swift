@@ -5,7 +5,7 @@ import RailyardEngine
 import Glibc
 #endif
 
-/// The parsed migrations folder, kept until a file in it is added, removed
+/// The parsed migrations folder (files without their statements), kept until a file in it is added, removed
 /// or changed (names, sizes and modification times are compared, at most
 /// once a second: a change shows within a second).
 final class CatalogCache: @unchecked Sendable {
@@ -39,7 +39,10 @@ final class CatalogCache: @unchecked Sendable {
         if let fingerprint, let cached = lock.withLock({ cached }), cached.fingerprint == fingerprint {
             return (cached.catalog, cached.generation)
         }
-        let catalog = try migrator.loadCatalog()
+        // Kept without statements (routes that need them reparse one file);
+        // the parse's garbage goes back to the system.
+        let catalog = try migrator.loadCatalog().withoutStatements()
+        _ = glibcMallocTrim(0)
         guard let fingerprint else { return (catalog, 0) }
         return lock.withLock {
             generations += 1
@@ -68,3 +71,7 @@ final class CatalogCache: @unchecked Sendable {
         return entries
     }
 }
+
+/// glibc's `malloc_trim`: hands freed heap pages back to the system.
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32

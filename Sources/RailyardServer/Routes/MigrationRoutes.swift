@@ -43,11 +43,11 @@ struct MigrationRoutes {
                 throw Problem.notFound("no migration has version \(version)")
             }
             let entry = MigrationListing(states: [migration]).migrations[0]
-            let file = migration.file
+            let file = migration.file?.reparsed()
             return JSONResponse(value: Detail(
                 entry: entry, upSQL: file?.upText ?? "", downSQL: file?.downText,
                 statementCount: file?.executableStatements.count ?? 0,
-                lint: catalog.lintFindings().filter { $0.file == migration.filename }))
+                lint: catalog.lintFindings(of: file, named: migration.filename)))
         }
 
         group.post("api/migrations/:version/rollback-scaffold") { request, context in
@@ -57,7 +57,7 @@ struct MigrationRoutes {
             guard let file = catalog.file(version: version) else {
                 throw Problem.notFound("no migration file has version \(version)")
             }
-            return JSONResponse(value: RollbackScaffold.make(for: file))
+            return JSONResponse(value: RollbackScaffold.make(for: file.reparsed()))
         }
     }
 }

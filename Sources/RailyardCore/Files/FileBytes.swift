@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file's bytes read with one open, fstat and read: cheaper than
+/// Foundation's URL and Data layers when a folder holds thousands of files.
+enum FileBytes {
+    case file([UInt8])
+    case directory
+
+    /// nil when the path cannot be opened or read.
+    static func read(_ path: String) -> FileBytes? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return nil }
+        if (status.st_mode & S_IFMT) == S_IFDIR { return .directory }
+        // One byte more than the size, so that the end shows in the same read.
+        var bytes = [UInt8](repeating: 0, count: max(Int(status.st_size), 0) + 1)
+        var filled = 0
+        while true {
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count))) }
+            let got = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        bytes.removeSubrange(filled...)
+        return .file(bytes)
+    }
+}
+
+/// Lets a non-Sendable value cross into work that the caller synchronizes itself.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
