@@ -16,9 +16,11 @@ public final class Migrator: Sendable {
     }
 
     /// The migrations folder, parsed. Throws only when it cannot be read.
-    public func loadCatalog() throws -> MigrationCatalog {
+    /// Without statements, the files cost little memory (see `withoutStatements()`).
+    public func loadCatalog(keepingStatements: Bool = true) throws -> MigrationCatalog {
         do {
-            return try MigrationCatalog.load(directory: configuration.directory, checksum: SHA256.hex)
+            return try MigrationCatalog.load(directory: configuration.directory, checksum: SHA256.hex,
+                                             keepingStatements: keepingStatements)
         } catch {
             throw EngineError.directory(error.description)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RailyardCore
 
@@ -102,9 +103,15 @@ struct SlimCatalogTests {
         ("20250101000200_bad name.sql", "SELECT 1;\n"),
     ]
 
+    static func slim(_ catalog: MigrationCatalog) -> MigrationCatalog {
+        var slim = catalog
+        slim.files = catalog.files.map { $0.withoutStatements() }
+        return slim
+    }
+
     @Test func droppingStatementsKeepsWhatAListingNeedsAndReparsingRestoresThem() throws {
         let catalog = MigrationCatalog.from(files: Self.files, checksum: { _ in "sum" })
-        let slim = catalog.withoutStatements()
+        let slim = Self.slim(catalog)
         #expect(slim.files.count == 2)
         for (full, kept) in zip(catalog.files, slim.files) {
             #expect(kept.up.statements.isEmpty && (kept.down?.statements.isEmpty ?? true))
@@ -119,7 +126,7 @@ struct SlimCatalogTests {
 
     @Test func oneFilesFindingsAreTheCatalogsFindingsForIt() throws {
         let catalog = MigrationCatalog.from(files: Self.files, checksum: { _ in "sum" })
-        let slim = catalog.withoutStatements()
+        let slim = Self.slim(catalog)
         for file in slim.files {
             let alone = slim.lintFindings(of: file.reparsed(), named: file.filename)
             let together = catalog.lintFindings().filter { $0.file == file.filename }
@@ -128,5 +135,23 @@ struct SlimCatalogTests {
             #expect(!alone.isEmpty)
         }
         #expect(slim.lintFindings(of: nil, named: "20250101000200_bad name.sql").map(\.rule) == ["file-name"])
+    }
+
+    @Test func aFolderLoadedWithoutStatementsMatchesOneLoadedWithThem() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("railyard-slim-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for index in 0..<300 {  // enough files for the parse to use every core
+            try "CREATE TABLE IF NOT EXISTS t\(index) (id int);\n".write(
+                to: folder.appendingPathComponent("\(20250101000000 + index)_t\(index).sql"), atomically: true, encoding: .utf8)
+        }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("nested.sql"), withIntermediateDirectories: true)
+        let full = try MigrationCatalog.load(directory: folder, checksum: { String($0.count) })
+        let slim = try MigrationCatalog.load(directory: folder, checksum: { String($0.count) }, keepingStatements: false)
+        #expect(full.files.map(\.filename) == slim.files.map(\.filename))
+        #expect(full.files.map(\.checksum) == slim.files.map(\.checksum))
+        #expect(full.files.allSatisfy { $0.up.statements.count == 1 })
+        #expect(slim.files.allSatisfy { $0.up.statements.isEmpty && $0.reparsed().up.statements.count == 1 })
+        #expect(full.ignored == ["nested.sql"] && slim.ignored == ["nested.sql"])
     }
 }

@@ -27,8 +27,11 @@ public struct MigrationCatalog: Sendable {
     }
 
     /// Reads the folder. `checksum` hashes each file's normalized up section.
-    /// Files are read and parsed on every core; the result does not depend on it.
-    public static func load(directory: URL, checksum: @escaping @Sendable ([UInt8]) -> String) throws(DirectoryError) -> MigrationCatalog {
+    /// Files are read and parsed on every core; the result does not depend on
+    /// it. Without `keepingStatements`, each file drops its statements as soon
+    /// as it is parsed, so their memory is reused by the next file's.
+    public static func load(directory: URL, checksum: @escaping @Sendable ([UInt8]) -> String,
+                            keepingStatements: Bool = true) throws(DirectoryError) -> MigrationCatalog {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -53,7 +56,8 @@ public struct MigrationCatalog: Sendable {
             let slots = UncheckedSendable(slots)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 for index in stride(from: worker, to: candidates.count, by: workers) {
-                    slots.value[index] = Entry(name: candidates[index], path: folder + candidates[index], checksum: checksum)
+                    let entry = Entry(name: candidates[index], path: folder + candidates[index], checksum: checksum)
+                    slots.value[index] = keepingStatements ? entry : entry.withoutStatements()
                 }
             }
         }
@@ -78,6 +82,12 @@ public struct MigrationCatalog: Sendable {
             case nil:
                 self = Entry(name: name, bytes: nil, checksum: checksum)
             }
+        }
+
+        func withoutStatements() -> Entry {
+            guard case .named(let name, let fileName, var parsed?) = self else { return self }
+            parsed.file = parsed.file?.withoutStatements()
+            return .named(name, fileName, parsed)
         }
 
         init(name: String, bytes: [UInt8]?, checksum: ([UInt8]) -> String) {
@@ -118,6 +128,7 @@ public struct MigrationCatalog: Sendable {
     }
 
     private mutating func finish() {
+        ignored.sort()
         files.sort { VersionOrder.less($0.version, $1.version) }
         named.sort { VersionOrder.less($0.version, $1.version) }
         var index = 1
@@ -134,13 +145,6 @@ public struct MigrationCatalog: Sendable {
     }
 
     public var hasErrors: Bool { diagnostics.hasErrors }
-
-    /// The catalog with every file `withoutStatements()`.
-    public func withoutStatements() -> MigrationCatalog {
-        var slim = self
-        slim.files = files.map { $0.withoutStatements() }
-        return slim
-    }
 
     public func file(version: String) -> MigrationFile? {
         files.first { VersionOrder.same($0.version, version) }

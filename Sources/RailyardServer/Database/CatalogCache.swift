@@ -41,7 +41,7 @@ final class CatalogCache: @unchecked Sendable {
         }
         // Kept without statements (routes that need them reparse one file);
         // the parse's garbage goes back to the system.
-        let catalog = try migrator.loadCatalog().withoutStatements()
+        let catalog = try migrator.loadCatalog(keepingStatements: false)
         _ = glibcMallocTrim(0)
         guard let fingerprint else { return (catalog, 0) }
         return lock.withLock {
