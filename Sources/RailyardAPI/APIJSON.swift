@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RailyardCore
 
 /// The JSON conventions of every Railyard output: snake_case keys (declared

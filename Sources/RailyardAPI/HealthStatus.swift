@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The health answer: `GET /api/health`.
 public struct HealthStatus: Sendable, Codable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RailyardCore
 
 /// The JSON shape of a migration list, shared by `status --json` and the API.

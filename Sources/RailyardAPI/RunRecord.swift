@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A run as the API shows it (and as `railyard_runs` stores it).
 public struct RunRecord: Sendable, Codable {

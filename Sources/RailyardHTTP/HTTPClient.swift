@@ -1,5 +1,5 @@
 import CLibCurl
-import Foundation
+import FoundationEssentials
 
 /// A request to send.
 public struct HTTPRequest: Sendable {
@@ -147,7 +147,7 @@ final class ResponseBuffer {
         if line.hasPrefix("HTTP/") { headers.removeAll() }  // a new response (after a 100 or a redirect)
         guard let colon = line.firstIndex(of: ":") else { return }
         let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = String(line[line.index(after: colon)...].drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         headers[name] = value
     }
 }

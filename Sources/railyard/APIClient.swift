@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RailyardAPI
 import RailyardHTTP
 
@@ -10,7 +10,7 @@ struct APIClient {
     /// Why the token must not be sent, when the URL is plain http:// to another host.
     let insecureRefusal: String?
 
-    init(options: GlobalOptions) {
+    init(settings options: ClientSettings) {
         baseURL = options.serverURL
         http = HTTPClient(connectTimeout: min(options.requestTimeout, 10), totalTimeout: options.requestTimeout,
                           caFile: options.cacert)
@@ -24,15 +24,16 @@ struct APIClient {
     }
 
     /// The token a local `railyard-server serve` generated.
-    static func localAdminToken(_ options: GlobalOptions) -> String? {
+    static func localAdminToken(_ options: ClientSettings) -> String? {
         let state = options.environment("RAILYARD_STATE_DIR") ?? ".railyard"
         guard let text = try? String(contentsOfFile: state + "/admin-token", encoding: .utf8) else { return nil }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = text.trimmed(newlines: true)
         return token.isEmpty ? nil : token
     }
 
     static func isLoopback(_ host: String) -> Bool {
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        var bare = Substring(host.lowercased())
+        if bare.hasPrefix("["), bare.hasSuffix("]") { bare = bare.dropFirst().dropLast() }
         return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// A failure the CLI reports with a message and its exit code.
 struct CLIError: Error, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// Where the server is and how to talk to it; shared by the remote commands.
 struct GlobalOptions: ParsableArguments {
@@ -21,18 +21,43 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Allow sending the token over plain http:// to a host that is not this machine.")
     var allowInsecureHttp = false
 
+    var settings: ClientSettings {
+        ClientSettings(server: server, token: token, json: json, timeout: timeout, cacert: cacert,
+                       allowInsecureHttp: allowInsecureHttp)
+    }
+
     func validate() throws {
-        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let problem = settings.problem { throw ValidationError(problem) }
+    }
+
+    func client() -> APIClient {
+        APIClient(settings: settings)
+    }
+}
+
+/// The remote commands' settings once parsed: flags, then the environment.
+struct ClientSettings {
+    var server: String?
+    var token: String?
+    var json = false
+    var timeout: Double?
+    var cacert: String?
+    var allowInsecureHttp = false
+
+    /// What is wrong with these settings, as the usage error to print.
+    var problem: String? {
+        if let timeout, timeout <= 0 { return "--timeout must be a positive number of seconds" }
         if let text = environment("RAILYARD_TIMEOUT"), timeout == nil, (Double(text) ?? 0) <= 0 {
-            throw ValidationError("RAILYARD_TIMEOUT must be a positive number of seconds, not '\(text)'")
+            return "RAILYARD_TIMEOUT must be a positive number of seconds, not '\(text)'"
         }
         if let cacert, !FileManager.default.isReadableFile(atPath: cacert) {
-            throw ValidationError("--cacert: cannot read \(cacert)")
+            return "--cacert: cannot read \(cacert)"
         }
         guard let url = URLComponents(string: serverURL), let scheme = url.scheme?.lowercased(),
               ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty else {
-            throw ValidationError("--server must be an http:// or https:// URL, not '\(serverURL)'")
+            return "--server must be an http:// or https:// URL, not '\(serverURL)'"
         }
+        return nil
     }
 
     var serverURL: String {
@@ -48,7 +73,34 @@ struct GlobalOptions: ParsableArguments {
         return value
     }
 
-    func client() -> APIClient {
-        APIClient(options: self)
+    /// `health`'s arguments when they are only these settings in plain form
+    /// (`--server URL`, `--json`, …): then the probe skips the argument
+    /// parser's start-up cost. Anything else (help, unknown or repeated
+    /// options) is nil and goes through the full parser.
+    static func plainHealthArguments(_ arguments: [String]) -> ClientSettings? {
+        guard arguments.first == "health" else { return nil }
+        var settings = ClientSettings()
+        var seen = Set<String>()
+        var rest = arguments.dropFirst()
+        while let name = rest.popFirst() {
+            guard seen.insert(name).inserted else { return nil }
+            switch name {
+            case "--json": settings.json = true
+            case "--allow-insecure-http": settings.allowInsecureHttp = true
+            case "--server", "--token", "--timeout", "--cacert":
+                guard let value = rest.popFirst(), !value.hasPrefix("-") else { return nil }
+                switch name {
+                case "--server": settings.server = value
+                case "--token": settings.token = value
+                case "--cacert": settings.cacert = value
+                default:
+                    guard let seconds = Double(value) else { return nil }
+                    settings.timeout = seconds
+                }
+            default:
+                return nil
+            }
+        }
+        return settings.problem == nil ? settings : nil
     }
 }

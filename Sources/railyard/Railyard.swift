@@ -14,4 +14,17 @@ struct Railyard: ParsableCommand {
         subcommands: [NewCommand.self, LintCommand.self, StatusCommand.self, MigrateCommand.self,
                       HealthCommand.self, RunsCommand.self, RollbackScaffoldCommand.self]
     )
+
+    /// `railyard health` is what scripts and probes call in loops: in its
+    /// plain form it starts without the argument parser's reflection.
+    static func main() {
+        guard let settings = ClientSettings.plainHealthArguments(Array(CommandLine.arguments.dropFirst())) else {
+            return main(nil)
+        }
+        do {
+            try HealthCommand.check(settings)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

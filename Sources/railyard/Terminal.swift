@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,15 +18,25 @@ enum Terminal {
     }
 
     static func line(_ text: String = "") {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        write(text + "\n")
     }
 
     static func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        put(text, to: STDOUT_FILENO)
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        put(text + "\n", to: STDERR_FILENO)
+    }
+
+    private static func put(_ text: String, to descriptor: Int32) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            bytes = bytes.dropFirst(written)
+        }
     }
 
     /// Columns padded to their widest cell (colour codes do not count).
@@ -35,12 +45,28 @@ enum Terminal {
         let widths = (0..<header.count).map { column in rows.map { visibleWidth($0[column]) }.max() ?? 0 }
         return rows.enumerated().map { index, row in
             let cells = zip(row, widths).map { cell, width in cell + String(repeating: " ", count: max(0, width - visibleWidth(cell))) }
-            let text = cells.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            var text = cells.joined(separator: "  ")
+            while text.last?.isWhitespace == true { text.removeLast() }
             return index == 0 ? paint(text, .bold) : text
         }.joined(separator: "\n")
     }
 
+    /// Characters shown: colour codes (`ESC [ digits ; m`) take no room.
     static func visibleWidth(_ text: String) -> Int {
-        text.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression).count
+        var width = 0
+        var inCode = false
+        var previous: Character = " "
+        for character in text {
+            if inCode {
+                if character == "m" { inCode = false }
+            } else if character == "[" && previous == "\u{1B}" {
+                inCode = true
+                width -= 1  // the escape itself
+            } else {
+                width += 1
+            }
+            previous = character
+        }
+        return width
     }
 }

@@ -47,6 +47,38 @@ struct CLITests {
         #expect(tls.stderr.contains("TLS failed"))
     }
 
+    /// `health` in its plain form skips the argument parser; every other
+    /// form goes through it. Both must answer alike.
+    @Test func healthArgumentsInEveryForm() throws {
+        let (api, _) = try server()
+        for form in [["--server", api.baseURL, "--json", "--timeout", "5"], ["--server=\(api.baseURL)", "--json"],
+                     ["--json", "--server", api.baseURL, "--allow-insecure-http"]] {
+            let result = try cli(["health"] + form, server: nil)
+            #expect(result.status == 0, "\(form): \(result.stderr)")
+            let body = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            #expect(body?["status"] as? String == "ok", "\(form)")
+        }
+        let zero = try cli(["health", "--timeout", "0"], server: api)
+        #expect(zero.status == 64)
+        #expect(zero.stderr.contains("--timeout must be a positive number of seconds"))
+        let ftp = try cli(["health", "--server", "ftp://example.com"], server: nil)
+        #expect(ftp.status == 64)
+        #expect(ftp.stderr.contains("--server must be an http:// or https:// URL"))
+        let missingValue = try cli(["health", "--server"], server: nil)
+        #expect(missingValue.status == 64)
+        let help = try cli(["health", "--help"], server: nil)
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: railyard health"))
+        let noColor = try cli(["health", "--server", api.baseURL], server: nil)
+        #expect(noColor.stdout == "✓ healthy: database connected (railyard \(try #require(Self.version(noColor.stdout))))\n")
+    }
+
+    static func version(_ line: String) -> String? {
+        guard let start = line.range(of: "(railyard ")?.upperBound, let end = line.range(of: ")", range: start..<line.endIndex)?.lowerBound
+        else { return nil }
+        return String(line[start..<end])
+    }
+
     @Test func authenticationExitCodes() throws {
         let (api, _) = try server()
         let wrong = try cli(["status"], server: api, token: "wrong")

@@ -36,6 +36,30 @@ enum FileBytes {
     }
 }
 
+/// A directory's entries (without `.` and `..`), or why it cannot be listed.
+enum DirectoryListing {
+    static func names(_ path: String) -> Result<[String], DirectoryListingError> {
+        guard let directory = opendir(path) else {
+            let code = errno
+            let reason = code == ENOENT || code == ENOTDIR ? "no such directory" : String(cString: strerror(code))
+            return .failure(DirectoryListingError(reason: reason))
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return .success(names)
+    }
+}
+
+struct DirectoryListingError: Error {
+    var reason: String
+}
+
 /// Lets a non-Sendable value cross into work that the caller synchronizes itself.
 struct UncheckedSendable<Value>: @unchecked Sendable {
     var value: Value

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 /// Every migration in a folder, parsed and ordered by version, with the
 /// problems found in the folder and its files.
@@ -32,16 +33,10 @@ public struct MigrationCatalog: Sendable {
     /// as it is parsed, so their memory is reused by the next file's.
     public static func load(directory: URL, checksum: @escaping @Sendable ([UInt8]) -> String,
                             keepingStatements: Bool = true) throws(DirectoryError) -> MigrationCatalog {
-        let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DirectoryError(path: directory.path, reason: "no such directory")
-        }
         let names: [String]
-        do {
-            names = try manager.contentsOfDirectory(atPath: directory.path).sorted()
-        } catch {
-            throw DirectoryError(path: directory.path, reason: error.localizedDescription)
+        switch DirectoryListing.names(directory.path) {
+        case .success(let found): names = found.sorted()
+        case .failure(let error): throw DirectoryError(path: directory.path, reason: error.reason)
         }
         var catalog = MigrationCatalog(directory: directory)
         let folder = directory.path.hasSuffix("/") ? directory.path : directory.path + "/"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One section (`up` or `down`) of a migration file.
 public struct MigrationSection: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads one migration file: encoding, statements, sections, directives and
 /// the transaction rules of a migration. Collects every problem it finds.
@@ -79,15 +79,15 @@ struct MigrationFileParser {
             // Most comments are prose: look for the prefix before making a string.
             let afterDashes = source.bytes[comment.range].dropFirst(2).drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
             guard afterDashes.starts(with: prefix) else { continue }
-            let text = source.text(comment.range).dropFirst(2).trimmingCharacters(in: .whitespaces)
+            let text = source.text(comment.range).dropFirst(2).trimmed()
             guard text.hasPrefix("railyard:") else { continue }
             let directive = text.dropFirst("railyard:".count)
-            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimmed() }
             switch (parts.first ?? "", parts.count) {
             case ("no-transaction", 1):
                 options.transactional = false
             case ("ignore", 2):
-                let rules = parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let rules = parts[1].split(separator: ",").map { $0.trimmed() }
                 let known = Set(LintRule.allCases.map(\.rawValue))
                 if let unknown = rules.first(where: { !known.contains($0) }) {
                     report("directive", at: comment.range.lowerBound, "unknown lint rule '\(unknown)' in railyard:ignore",

@@ -1,14 +1,14 @@
-import Foundation
+import FoundationEssentials
 
 /// Durations as PostgreSQL writes them for settings: `500ms`, `10s`, `2min`,
 /// `1h`, or a bare number of milliseconds.
 public enum TimeoutValue {
     /// Milliseconds, or nil when the text is not a duration.
     public static func milliseconds(_ text: String) -> Int? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = text.trimmed().lowercased()
         let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
         guard !digits.isEmpty, let value = Int(digits) else { return nil }
-        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
+        let unit = trimmed.dropFirst(digits.count).trimmed()
         let factor: Int
         switch unit {
         case "", "ms": factor = 1

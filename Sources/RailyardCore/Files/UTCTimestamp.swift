@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// ISO 8601 UTC timestamps with milliseconds (`2025-06-12T15:22:30.123Z`),
 /// formatted and parsed by arithmetic: Foundation's formatters cost far more

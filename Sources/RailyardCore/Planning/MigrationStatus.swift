@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A row of the tracking table, as the planner sees it.
 public struct AppliedMigration: Sendable, Codable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A reverse migration: the file's own down section when it has one,
 /// otherwise the inverse of each up statement in reverse order, with what
@@ -26,7 +26,7 @@ public struct RollbackScaffold: Sendable, Codable, Equatable {
         if let down = file.down, !down.statements.isEmpty {
             let transactional = !down.statements.contains { NonTransactionalStatement.kind(of: $0, source: file.source) != nil }
             let sql = header(for: file, transactional: transactional)
-                + file.source.text(down.range).trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+                + file.source.text(down.range).trimmed(newlines: true) + "\n"
             return RollbackScaffold(filename: filename, sql: sql, source: .downSection, unsupported: [])
         }
         var body: [String] = []

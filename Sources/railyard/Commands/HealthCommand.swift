@@ -9,8 +9,12 @@ struct HealthCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
+        try Self.check(options.settings)
+    }
+
+    static func check(_ options: ClientSettings) throws {
         try reporting {
-            let client = options.client()
+            let client = APIClient(settings: options)
             let response = try client.send("GET", "/api/health", authenticated: false)
             guard response.status == 200 || response.status == 503 else {
                 _ = try client.expectSuccess(response, "health")

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import RailyardAPI
 import RailyardCore
 import RailyardHTTP
@@ -26,9 +29,8 @@ struct MigrateCommand: ParsableCommand {
     func run() throws {
         try reporting {
             let client = options.client()
-            var body: [String: Any] = ["dry_run": dryRun]
-            if let target { body["target"] = target }
-            let started = try client.send("POST", "/api/runs", body: try JSONSerialization.data(withJSONObject: body))
+            let body = try JSONEncoder().encode(RunRequest(dryRun: dryRun, target: target))
+            let started = try client.send("POST", "/api/runs", body: body)
             if started.status == 409 {
                 let active = (try? APIJSON.decoder().decode(ProblemDetails.self, from: started.body))?.activeRun ?? "?"
                 throw CLIError(.failed, "a run is already in progress (\(active)); follow it with: railyard runs \(active)")
@@ -68,7 +70,7 @@ struct MigrateCommand: ParsableCommand {
                 progress.clear()
                 return response
             }
-            Thread.sleep(forTimeInterval: 0.2)
+            usleep(200_000)
         }
     }
 
@@ -121,5 +123,15 @@ final class ProgressLine {
         guard enabled, drawn else { return }
         Terminal.write("\r\u{1B}[K")
         drawn = false
+    }
+}
+
+/// `POST /api/runs`' body.
+private struct RunRequest: Encodable {
+    var dryRun: Bool
+    var target: String?
+
+    enum CodingKeys: String, CodingKey {
+        case dryRun = "dry_run", target
     }
 }
