@@ -12,6 +12,8 @@ public enum MigrationEvent: Sendable {
     case completed(version: String, filename: String, milliseconds: Int, outOfOrder: Bool)
     case skipped(version: String, filename: String, reason: String)
     case failed(MigrationFailure)
+    /// The run's outcome, reported while the migration lock is still held.
+    case finished(MigrationRunReport)
 }
 
 /// The outcome of `migrate`.

@@ -124,7 +124,14 @@ public final class Migrator: Sendable {
         try lock.acquire(waitingUpTo: configuration.lockWaitSeconds, cancellation: cancellation) { observer(.waitingForLock(holder: $0)) }
         defer { lock.release() }
         observer(.lockAcquired)
+        let report = try apply(request, catalog: catalog, connection: connection, cancellation: cancellation, observer: observer)
+        observer(.finished(report))
+        return report
+    }
 
+    /// Everything `migrate` does once it holds the lock.
+    private func apply(_ request: MigrateRequest, catalog: MigrationCatalog, connection: PostgresConnection,
+                       cancellation: MigrationCancellation?, observer: @escaping (MigrationEvent) -> Void) throws -> MigrationRunReport {
         let watcher = LockWatcher(conninfo: configuration.conninfo, watchedPID: connection.backendPID)
         defer { watcher.shutdown() }
         let store = TrackingStore(connection: connection, configuration: configuration)

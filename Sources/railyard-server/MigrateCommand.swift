@@ -47,7 +47,7 @@ struct MigrateCommand: ParsableCommand {
             }
         } catch {
             if let number = signals.received {
-                Output.error("✗ Interrupted before any migration ran")
+                Output.error("✗ Interrupted: \(error)")
                 throw ExitCode(128 + number)
             }
             throw Output.fail(error, json: database.json)
@@ -72,7 +72,7 @@ struct ProgressPrinter {
         switch event {
         case .waitingForLock(let holder):
             Output.line("… Waiting for the migration lock" + (holder.map { " (\($0))" } ?? ""))
-        case .lockAcquired:
+        case .lockAcquired, .finished:
             break
         case .adoptedLegacy(let count):
             Output.line("Imported \(count) migration\(count == 1 ? "" : "s") from the legacy migrations table")

@@ -72,18 +72,7 @@ final class RunManager: @unchecked Sendable {
             let report = try migrator.migrate(request, cancellation: cancellation) { [self] event in
                 handle(event, id: id, migrator: migrator)
             }
-            finish(id) { record in
-                record.status = report.status.rawValue
-                for step in report.steps {
-                    record.setStep(step.version, status: step.status.rawValue, durationMs: step.durationMs, error: step.note)
-                }
-                if let failure = report.failure {
-                    record.error = RunRecord.Failure(failure)
-                    record.setStep(failure.version, status: "failed", durationMs: nil, error: failure.description)
-                } else if report.cancelled {
-                    record.error = .init(kind: "cancelled", message: "the run was stopped: the server is shutting down")
-                }
-            }
+            finish(id) { Self.record(report, in: &$0) }
         } catch {
             finish(id) { record in
                 record.status = "failed"
@@ -93,8 +82,30 @@ final class RunManager: @unchecked Sendable {
         }
     }
 
+    /// A run's outcome written into its record.
+    private static func record(_ report: MigrationRunReport, in record: inout RunRecord) {
+        record.status = report.status.rawValue
+        for step in report.steps {
+            record.setStep(step.version, status: step.status.rawValue, durationMs: step.durationMs, error: step.note)
+        }
+        if let failure = report.failure {
+            record.error = RunRecord.Failure(failure)
+            record.setStep(failure.version, status: "failed", durationMs: nil, error: failure.description)
+        } else if report.cancelled {
+            record.error = .init(kind: "cancelled", message: "the run was stopped: the server is shutting down")
+        }
+    }
+
     private func handle(_ event: MigrationEvent, id: String, migrator: Migrator) {
         switch event {
+        case .finished(let report):
+            // Saved while the lock is held: a run seen as running with the
+            // lock free is one whose server died (see RunStore).
+            update(id) { record in
+                Self.record(report, in: &record)
+                record.finishedAt = Date()
+            }
+            persist(id, migrator: migrator)
         case .planned(let steps):
             update(id) { record in
                 record.steps = steps.map { .init(version: $0.file.version, filename: $0.file.filename, status: "pending") }
