@@ -310,6 +310,7 @@ per round (median). Railyard is the release build.
 The migration sets: N files, each creating a table with a foreign key to the previous one, an index, an added
 column and 3 inserted rows. "psql per-file floor" runs each file in its own transaction with a tracking insert
 in one session: the least a correct tool must do. Reproduce with `make bench` (`BENCH_ROUNDS` sets the rounds).
+On a shared 2-core machine the apply ratios move by up to ±0.05 between runs: judge them over 5 rounds or more.
 """)
 
 
