@@ -6,7 +6,7 @@ import signal
 import time
 from pathlib import Path
 
-from harness import Server, SuiteFailure, Workdir, check, migrate
+from harness import SERVER, Process, Server, SuiteFailure, Workdir, check, migrate
 from suite_crash import wait_for_run
 
 SLOW = "20250101000100_slow.sql"
@@ -62,6 +62,40 @@ def sigterm_migrate(cluster, work):
     return ended
 
 
+def postgres_processes_under(path):
+    """PIDs of processes whose command line mentions `path`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(path) in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def sigterm_migrate_embedded(work):
+    """Without DATABASE_URL: the interrupted migrate also stops the private cluster it started."""
+    folder = work / "migrations-embedded"
+    write_folder(folder, 60)
+    state = work / "embedded-state"
+    process = Process([SERVER, "migrate", "--dir", str(folder), "--state-dir", str(state)], {}, work, "embedded")
+    deadline = time.monotonic() + 120
+    while "Completed migration: 20250101000000_first.sql" not in process.output:
+        check(process.alive and time.monotonic() < deadline, f"the embedded migrate did not get going:\n{process.output[-1500:]}")
+        time.sleep(0.1)
+    time.sleep(1)
+    sent = time.monotonic()
+    process.signal(signal.SIGTERM)
+    code = process.finish(60)
+    ended = process.ended - sent
+    check(code == 128 + signal.SIGTERM, f"the embedded migrate exited {code}:\n{process.output[-1500:]}")
+    leftovers = postgres_processes_under(state)
+    check(not leftovers, f"the embedded PostgreSQL still runs after SIGTERM (pids {leftovers})")
+    return ended
+
+
 def sigterm_server(cluster, work, sleep_seconds, grace):
     """Returns (seconds to exit, run status) for a run sleeping `sleep_seconds` and a grace of `grace`."""
     folder = work / f"migrations-serve-{sleep_seconds}"
@@ -101,11 +135,13 @@ def run(cluster, soak, rng):
     trials = 5 if soak else 1
     with Workdir("signals") as work:
         migrate_times = [sigterm_migrate(cluster, Path(work)) for _ in range(trials)]
+        embedded_time = sigterm_migrate_embedded(Path(work))
         cancelled = [sigterm_server(cluster, Path(work), 60, 2) for _ in range(trials)]
         finished = [sigterm_server(cluster, Path(work), 1, 20) for _ in range(trials)]
     return {
         "SIGTERM to migrate mid-migration": {"trials": trials, "exit_max_s": round(max(migrate_times), 2),
                                              "rolled_back": "all", "lock_free_at_exit": "all"},
+        "SIGTERM to migrate on the embedded database": {"exit_s": round(embedded_time, 2), "cluster_stopped": True},
         "SIGTERM to serve, run longer than the 2 s grace": {"trials": trials, "exit_max_s": round(max(t for t, _ in cancelled), 2),
                                                             "run_status": cancelled[0][1], "lock_free_at_exit": "all"},
         "SIGTERM to serve, run within the grace": {"trials": trials, "exit_max_s": round(max(t for t, _ in finished), 2),
