@@ -6,16 +6,18 @@ import Glibc
 /// Foundation's URL and Data layers when a folder holds thousands of files.
 enum FileBytes {
     case file([UInt8])
-    case directory
+    /// A directory, FIFO, socket or device: not a migration file.
+    case notAFile
 
     /// nil when the path cannot be opened or read.
     static func read(_ path: String) -> FileBytes? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // Non-blocking, so that opening a FIFO does not wait for a writer.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { return nil }
-        if (status.st_mode & S_IFMT) == S_IFDIR { return .directory }
+        if (status.st_mode & S_IFMT) != S_IFREG { return .notAFile }
         // One byte more than the size, so that the end shows in the same read.
         var bytes = [UInt8](repeating: 0, count: max(Int(status.st_size), 0) + 1)
         var filled = 0

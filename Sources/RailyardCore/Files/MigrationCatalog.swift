@@ -63,15 +63,16 @@ public struct MigrationCatalog: Sendable {
 
     /// One `.sql` entry of the folder, read and parsed.
     private enum Entry {
-        case directory(String)
+        /// Not a regular file (a directory, a FIFO, …): ignored.
+        case notAFile(String)
         case badName(Diagnostic)
         /// The parse is nil when the file cannot be read.
         case named(String, MigrationFileName, MigrationFile.Parsed?)
 
         init(name: String, path: String, checksum: ([UInt8]) -> String) {
             switch FileBytes.read(path) {
-            case .directory:
-                self = .directory(name)
+            case .notAFile:
+                self = .notAFile(name)
             case .file(let contents):
                 self = Entry(name: name, bytes: contents, checksum: checksum)
             case nil:
@@ -107,7 +108,7 @@ public struct MigrationCatalog: Sendable {
 
     private mutating func add(_ entry: Entry) {
         switch entry {
-        case .directory(let name):
+        case .notAFile(let name):
             ignored.append(name)
         case .badName(let diagnostic):
             diagnostics.append(diagnostic)
