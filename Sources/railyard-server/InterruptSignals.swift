@@ -1,3 +1,4 @@
+import ArgumentParser
 import Dispatch
 import Foundation
 #if canImport(Glibc)
@@ -15,6 +16,9 @@ final class InterruptSignals: @unchecked Sendable {
 
     /// The signal that interrupted the run, if one did.
     var received: Int32? { lock.withLock { first } }
+
+    /// 128 + the signal, the exit code of a run a signal stopped.
+    var exitCode: ExitCode? { received.map { ExitCode(128 + $0) } }
 
     init(cancelling cancellation: MigrationCancellation) {
         for number in [SIGTERM, SIGINT] {

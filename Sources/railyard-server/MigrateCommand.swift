@@ -46,9 +46,9 @@ struct MigrateCommand: ParsableCommand {
                 return try migrator.migrate(request, cancellation: cancellation, observer: printer.handle)
             }
         } catch {
-            if let number = signals.received {
+            if let exit = signals.exitCode {
                 Output.error("✗ Interrupted: \(error)")
-                throw ExitCode(128 + number)
+                throw exit
             }
             throw Output.fail(error, json: database.json)
         }
@@ -57,7 +57,7 @@ struct MigrateCommand: ParsableCommand {
         } else {
             ProgressPrinter.summary(report)
         }
-        if let number = signals.received, report.cancelled { throw ExitCode(128 + number) }
+        if report.cancelled, let exit = signals.exitCode { throw exit }
         if report.status == .failed { throw ExitCode.failure }
     }
 }

@@ -19,6 +19,8 @@ struct SetupCommand: ParsableCommand {
     }
 
     func run() throws {
+        let cancellation = MigrationCancellation()
+        let signals = InterruptSignals(cancelling: cancellation)
         do {
             let settings = try migrate.settings()
             let report = try database.withDatabase { conninfo in
@@ -37,14 +39,19 @@ struct SetupCommand: ParsableCommand {
                 }
                 try migrator.prepareTracking()
                 Output.line("✓ Tracking tables ready (\(migrator.configuration.schema).railyard_migrations, \(migrator.configuration.schema).railyard_runs)")
-                return try migrator.migrate(observer: ProgressPrinter(json: false, dryRun: false).handle)
+                return try migrator.migrate(cancellation: cancellation, observer: ProgressPrinter(json: false, dryRun: false).handle)
             }
             ProgressPrinter.summary(report)
+            if report.cancelled, let exit = signals.exitCode { throw exit }
             if report.status == .failed { throw ExitCode.failure }
             Output.line("✓ Setup complete")
         } catch let exit as ExitCode {
             throw exit
         } catch {
+            if let exit = signals.exitCode {
+                Output.error("✗ Interrupted: \(error)")
+                throw exit
+            }
             let code = Output.fail(error, json: false)
             Output.error(Self.troubleshooting(for: error))
             throw code

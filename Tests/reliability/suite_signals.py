@@ -37,22 +37,23 @@ def tracked(cluster, database):
     return {v for (v,) in cluster.query(database, "SELECT version FROM railyard_migrations")}
 
 
-def sigterm_migrate(cluster, work):
-    folder = work / "migrations-migrate"
+def sigterm_migrate(cluster, work, command="migrate"):
+    """SIGTERM to `migrate` (or `setup`, which migrates too) during a migration."""
+    folder = work / f"migrations-{command}-{time.monotonic_ns()}"
     write_folder(folder, 60)
     database = cluster.fresh_database("sigterm")
-    process = migrate(cluster, database, folder, work)
+    process = Process([SERVER, command, "--dir", str(folder)], {"DATABASE_URL": cluster.url(database)}, work, command)
     wait_until_sleeping(cluster, database, lambda: process.alive)
     sent = time.monotonic()
     process.signal(signal.SIGTERM)
     code = process.finish(30)
     ended = process.ended - sent
     holders = cluster.migration_lock_holders(database)
-    check(code == 128 + signal.SIGTERM, f"migrate exited {code} after SIGTERM, not {128 + signal.SIGTERM}:\n{process.output[-1500:]}")
-    check(holders == 0, "the migration lock is still held after migrate exited")
+    check(code == 128 + signal.SIGTERM, f"{command} exited {code} after SIGTERM, not {128 + signal.SIGTERM}:\n{process.output[-1500:]}")
+    check(holders == 0, f"the migration lock is still held after {command} exited")
     check(tables(cluster, database) == {"first_table"}, f"not all-or-nothing: tables {tables(cluster, database)}")
     check(tracked(cluster, database) == {"20250101000000"}, f"tracking after SIGTERM: {tracked(cluster, database)}")
-    check("interrupted" in process.output, f"migrate did not say it was interrupted:\n{process.output[-1500:]}")
+    check("interrupted" in process.output, f"{command} did not say it was interrupted:\n{process.output[-1500:]}")
     # The interrupted migration was not applied, so it may be edited; the re-run finishes.
     (folder / SLOW).write_text("CREATE TABLE slow_table (id int);\n")
     rerun = migrate(cluster, database, folder, work)
@@ -136,11 +137,13 @@ def run(cluster, soak, rng):
     with Workdir("signals") as work:
         migrate_times = [sigterm_migrate(cluster, Path(work)) for _ in range(trials)]
         embedded_time = sigterm_migrate_embedded(Path(work))
+        setup_time = sigterm_migrate(cluster, Path(work), "setup")
         cancelled = [sigterm_server(cluster, Path(work), 60, 2) for _ in range(trials)]
         finished = [sigterm_server(cluster, Path(work), 1, 20) for _ in range(trials)]
     return {
         "SIGTERM to migrate mid-migration": {"trials": trials, "exit_max_s": round(max(migrate_times), 2),
                                              "rolled_back": "all", "lock_free_at_exit": "all"},
+        "SIGTERM to setup mid-migration": {"exit_s": round(setup_time, 2), "rolled_back": True, "lock_free_at_exit": True},
         "SIGTERM to migrate on the embedded database": {"exit_s": round(embedded_time, 2), "cluster_stopped": True},
         "SIGTERM to serve, run longer than the 2 s grace": {"trials": trials, "exit_max_s": round(max(t for t, _ in cancelled), 2),
                                                             "run_status": cancelled[0][1], "lock_free_at_exit": "all"},
