@@ -11,7 +11,6 @@ public struct AdvisoryLock {
     let schema: String
 
     private static let keyExpression = "hashtextextended('railyard_migrations:' || $1, 0)"
-    private var keyExpression: String { Self.keyExpression }
 
     /// Waits up to `seconds`; `onWait` is called once if the lock is busy.
     func acquire(waitingUpTo seconds: Double, cancellation: MigrationCancellation?, onWait: (String?) -> Void) throws {
@@ -35,12 +34,12 @@ public struct AdvisoryLock {
     }
 
     func release() {
-        _ = try? connection.execute("SELECT pg_advisory_unlock(\(keyExpression))", [schema])
+        _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.keyExpression))", [schema])
     }
 
     private func tryLock() throws -> Bool {
         do {
-            return try connection.execute("SELECT pg_try_advisory_lock(\(keyExpression))", [schema]).scalar == "t"
+            return try connection.execute("SELECT pg_try_advisory_lock(\(Self.keyExpression))", [schema]).scalar == "t"
         } catch {
             throw EngineError.database(context: "taking the migration lock", error)
         }
@@ -57,7 +56,7 @@ public struct AdvisoryLock {
     /// Whether any session holds the migration lock of `schema`.
     public static func isHeld(schema: String, on connection: PostgresConnection) throws -> Bool {
         try connection.execute("""
-            WITH k AS (SELECT \(keyExpression) AS key)
+            WITH k AS (SELECT \(Self.keyExpression) AS key)
             SELECT EXISTS (SELECT 1 FROM k, pg_locks l WHERE \(grantedLockCondition))
             """, [schema]).scalar == "t"
     }
@@ -65,7 +64,7 @@ public struct AdvisoryLock {
     /// Who holds the lock, for messages.
     private func holderDescription() throws -> String? {
         let result = try connection.execute("""
-            WITH k AS (SELECT \(keyExpression) AS key)
+            WITH k AS (SELECT \(Self.keyExpression) AS key)
             SELECT a.pid, a.application_name, a.usename, EXTRACT(EPOCH FROM now() - a.backend_start)::bigint
             FROM k, pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE \(Self.grantedLockCondition)

@@ -26,6 +26,21 @@ public final class Migrator: Sendable {
         }
     }
 
+    /// The folder, parsed while a connection opens; the connection is given
+    /// up when the folder cannot be read (or, when refusing, is invalid).
+    private func catalogAndConnection(refusingInvalidFiles: Bool) throws -> (MigrationCatalog, PostgresConnection) {
+        let pending = PendingConnection { try self.connect() }
+        let catalog: MigrationCatalog
+        do {
+            catalog = try loadCatalog()
+            if refusingInvalidFiles && catalog.hasErrors { throw EngineError.invalidMigrations(catalog.diagnostics) }
+        } catch {
+            pending.discard()
+            throw error
+        }
+        return (catalog, try pending.get())
+    }
+
     /// A new connection with the session settings migrations rely on.
     public func connect(applicationName: String = "railyard") throws -> PostgresConnection {
         let connection: PostgresConnection
@@ -60,15 +75,7 @@ public final class Migrator: Sendable {
 
     /// Every migration's status. Reads only; takes no lock.
     public func status() throws -> StatusReport {
-        let pending = PendingConnection { try self.connect() }
-        let catalog: MigrationCatalog
-        do {
-            catalog = try loadCatalog()
-        } catch {
-            pending.discard()
-            throw error
-        }
-        let connection = try pending.get()
+        let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: false)
         defer { connection.close() }
         return try status(connection: connection, catalog: catalog)
     }
@@ -107,16 +114,7 @@ public final class Migrator: Sendable {
         if let target = request.target, !VersionOrder.isValid(target) {
             throw EngineError.configuration("--target must be a migration version (digits), not '\(target)'")
         }
-        let pending = PendingConnection { try self.connect() }
-        let catalog: MigrationCatalog
-        do {
-            catalog = try loadCatalog()
-            if catalog.hasErrors { throw EngineError.invalidMigrations(catalog.diagnostics) }
-        } catch {
-            pending.discard()
-            throw error
-        }
-        let connection = try pending.get()
+        let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: true)
         defer { connection.close() }
         cancellation?.attach(connection)
         defer { cancellation?.attach(nil) }
