@@ -10,8 +10,10 @@ swift_status=$?
 swift test --skip-build --filter TimingSensitive --no-parallel || swift_status=1
 scripts/schemathesis.sh
 schemathesis_status=$?
-.venv/bin/python Tests/deployment/check_deployment.py .venv/bin/actionlint
+.venv/bin/python Tests/deployment/check_deployment.py .venv/bin/actionlint .venv/bin/hadolint
 deployment_status=$?
+# The image's default command and the app's pre-deploy gate, run for real.
+.venv/bin/python Tests/deployment/check_runtime.py || deployment_status=1
 # Last: these stop and restart the test PostgreSQL.
 .venv/bin/python Tests/reliability/run.py
 reliability_status=$?

@@ -59,3 +59,13 @@ public struct MigrationListing: Sendable, Codable {
         self.diagnostics = diagnostics
     }
 }
+
+extension MigrationListing {
+    /// What keeps the database from matching the folder, one line each:
+    /// every migration that is not applied and every file with an error.
+    /// Empty when a deploy gate may pass.
+    public var unsettled: [String] {
+        migrations.filter { $0.status != .applied }.map { "\($0.filename) is \($0.status.rawValue)" }
+            + diagnostics.filter { $0.severity == .error }.map { "\($0.file) is invalid: \($0.message)" }
+    }
+}

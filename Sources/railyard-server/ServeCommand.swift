@@ -23,12 +23,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port (env PORT; default 8080).")
     var port: Int?
 
-    @Flag(help: "Apply pending migrations before serving (safe with several replicas: they take turns on the lock).")
+    @Flag(help: "Apply pending migrations before serving; exit without serving when one fails (env RAILYARD_MIGRATE_ON_START=true; the image's default command). Safe with several replicas and a pre-deploy step: they take turns on the lock.")
     var migrateOnStart = false
+
+    var migratesOnStart: Bool {
+        get throws {
+            if migrateOnStart { return true }
+            guard let text = Environment.value("RAILYARD_MIGRATE_ON_START") else { return false }
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw ValidationError("RAILYARD_MIGRATE_ON_START must be true or false, not '\(text)'")
+            }
+        }
+    }
 
     func validate() throws {
         if database.json { throw ValidationError("serve has no --json; set LOG_FORMAT=json for JSON logs") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0-65535") }
+        _ = try migratesOnStart
         if let text = Environment.value("PORT"), port == nil, Int(text).map({ (0...65535).contains($0) }) != true {
             throw ValidationError("PORT must be a port number, not '\(text)'")
         }
@@ -59,18 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
         defer { embedded?.stop() }
 
         let migratorConfiguration = database.configuration(conninfo: conninfo, migrate: settings)
-        if migrateOnStart {
-            logger.info("applying pending migrations before serving")
-            do {
-                let report = try Migrator(configuration: migratorConfiguration)
-                    .migrate(observer: ProgressPrinter(json: false, dryRun: false).handle)
-                ProgressPrinter.summary(report)
-                if report.status == .failed { throw ExitCode.failure }
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                throw Output.fail(error, json: false)
-            }
+        if try migratesOnStart {
+            try Self.migrateBeforeServing(migratorConfiguration, logger: logger)
         }
 
         var tokenSource = "RAILYARD_ADMIN_TOKEN"
@@ -96,6 +99,33 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("Railyard admin API on http://\(display):\(configuration.port) (admin token: \(tokenSource))")
         let app = buildApplication(configuration, registry: registry, logger: logger)
         try await app.runService()
+    }
+
+    /// Applies what is pending under the migration lock and says in the log
+    /// whether this start did the migrating or found it done (by the
+    /// pre-deploy command, another replica or an earlier start). A failure
+    /// exits before the port is bound, so the new version never serves.
+    static func migrateBeforeServing(_ configuration: MigratorConfiguration, logger: Logger) throws {
+        logger.info("migrate-on-start: applying pending migrations before serving")
+        let report: MigrationRunReport
+        do {
+            report = try Migrator(configuration: configuration)
+                .migrate(observer: ProgressPrinter(json: false, dryRun: false).handle)
+        } catch {
+            logger.error("migrate-on-start failed: not serving this version")
+            throw Output.fail(error, json: false)
+        }
+        ProgressPrinter.summary(report)
+        if report.status == .failed {
+            logger.error("migrate-on-start failed: not serving this version")
+            throw ExitCode.failure
+        }
+        let applied = report.appliedCount
+        if applied > 0 {
+            logger.info("migrate-on-start applied \(applied) migration\(applied == 1 ? "" : "s"): no pre-deploy step or other replica had applied them")
+        } else {
+            logger.info("migrate-on-start: nothing to apply; the database was already migrated (by the pre-deploy command, another replica or an earlier start)")
+        }
     }
 
     /// JSON lines with `LOG_FORMAT=json`, readable lines otherwise.

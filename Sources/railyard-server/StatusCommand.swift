@@ -11,6 +11,9 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @Flag(help: "Exit 1 when anything is pending, changed, missing, failed or invalid (a deploy or CI gate).")
+    var exitCode = false
+
     func run() throws {
         let report: Migrator.StatusReport
         do {
@@ -23,11 +26,15 @@ struct StatusCommand: ParsableCommand {
         let listing = MigrationListing(states: report.states, diagnostics: report.diagnostics)
         if database.json {
             Output.json(listing)
-            return
+        } else {
+            Output.line(StatusTable.render(listing))
+            for diagnostic in report.diagnostics {
+                Output.error(diagnostic.description)
+            }
         }
-        Output.line(StatusTable.render(listing))
-        for diagnostic in report.diagnostics {
-            Output.error(diagnostic.description)
+        if exitCode, !listing.unsettled.isEmpty {
+            Output.error("✗ The database is not up to date: " + listing.unsettled.joined(separator: "; "))
+            throw ExitCode.failure
         }
     }
 }

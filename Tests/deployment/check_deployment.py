@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Checks the Railway deployment files: railway.toml against Railway's
-documented config-as-code keys and enums, the Dockerfile's stages and
-run-time packages, and the GitHub workflow with actionlint.
+"""Checks the Railway deployment files: `.railway/railway.ts` (what Railway
+reads since 2026-12-01) evaluated per environment and compared with
+railway.toml, railway.toml against Railway's documented config-as-code keys
+and enums, the Dockerfile's stages and run-time packages plus hadolint, and
+the GitHub workflow with actionlint.
 
 Run by `make test` (scripts/test-all.sh) with the project's virtualenv.
 Prints one line per check and "N passed, M failed" at the end.
 """
+import json
 import pathlib
 import re
 import subprocess
@@ -14,7 +17,11 @@ import tomllib
 
 import yaml
 
+import railway_ts
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# The environments railway.toml names, and one it does not (a PR environment).
+ENVIRONMENTS = ("staging", "production", "pr-42")
 
 # Railway's config-as-code reference: the keys of [build] and [deploy].
 BUILD_KEYS = {
@@ -55,8 +62,77 @@ def check_deploy_section(where, deploy):
               isinstance(value, list) and all(isinstance(item, str) for item in value), repr(value))
 
 
+def shutdown_grace():
+    return int(re.search(r"RAILYARD_SHUTDOWN_GRACE=(\d+)", (ROOT / "Dockerfile").read_text()).group(1))
+
+
+def toml_settings(environment):
+    """railway.toml's build and deploy settings as Railway applies them in `environment`."""
+    config = tomllib.loads((ROOT / "railway.toml").read_text())
+    override = config.get("environments", {}).get(environment, {})
+    return ({**config.get("build", {}), **override.get("build", {})},
+            {**config.get("deploy", {}), **override.get("deploy", {})})
+
+
+def check_railway_ts():
+    path = ROOT / ".railway/railway.ts"
+    source = path.read_bytes()
+    try:
+        tree = railway_ts.parse(source)
+        imported = railway_ts.imports(tree)
+        railway_ts.program(tree)
+        projects = {name: railway_ts.evaluate(source, name) for name in ENVIRONMENTS}
+    except railway_ts.ConfigError as error:
+        check("railway.ts: evaluates", False, str(error))
+        return
+    check("railway.ts: parses as TypeScript and exports defineRailway((ctx) => ...)", True)
+    check("railway.ts: imports defineRailway, project, service and postgres from railway/iac",
+          {"defineRailway", "project", "service", "postgres"} <= imported, sorted(imported))
+    check("railway.ts: says it is the file Railway reads", "Railway reads THIS file" in source.decode())
+    grace = shutdown_grace()
+    start = " ".join(json_cmd())
+    for name, project in projects.items():
+        resources = project["resources"]
+        database = next((r for r in resources.values() if r.get("engine") == "postgres"), None)
+        check(f"railway.ts[{name}]: a PostgreSQL database", database is not None)
+        service = resources.get("railyard", {})
+        check(f"railway.ts[{name}]: a railyard service", service.get("type") == "service")
+        deploy, build, variables = service.get("deploy", {}), service.get("build", {}), service.get("variables", {})
+        check(f"railway.ts[{name}]: builds with the Dockerfile",
+              build.get("builder") == "DOCKERFILE" and (ROOT / build.get("dockerfilePath", "-")).is_file(), build)
+        check(f"railway.ts[{name}]: pre-deploy is railyard-server migrate",
+              deploy.get("preDeployCommand") == ["railyard-server migrate"], deploy.get("preDeployCommand"))
+        check(f"railway.ts[{name}]: start command is the image's default command ({start})",
+              deploy.get("startCommand") == start, deploy.get("startCommand"))
+        check(f"railway.ts[{name}]: health check /api/health", deploy.get("healthcheckPath") == "/api/health")
+        check(f"railway.ts[{name}]: restarts on failure", deploy.get("restartPolicyType") == "ON_FAILURE")
+        draining = deploy.get("drainingSeconds", 0)
+        check(f"railway.ts[{name}]: drainingSeconds ({draining}) outlasts the shutdown grace ({grace} s)", draining > grace)
+        check(f"railway.ts[{name}]: RAILWAY_DEPLOYMENT_DRAINING_SECONDS equals drainingSeconds",
+              variables.get("RAILWAY_DEPLOYMENT_DRAINING_SECONDS") == str(draining),
+              variables.get("RAILWAY_DEPLOYMENT_DRAINING_SECONDS"))
+        check(f"railway.ts[{name}]: DATABASE_URL references the database's private URL",
+              database is not None and variables.get("DATABASE_URL") == railway_ts.Reference(database["name"], "DATABASE_URL"),
+              variables.get("DATABASE_URL"))
+        toml_build, toml_deploy = toml_settings(name)
+        check(f"railway.ts[{name}]: build settings equal railway.toml's", build == toml_build, f"{build} != {toml_build}")
+        differing = {key for key in set(deploy) | set(toml_deploy) if deploy.get(key) != toml_deploy.get(key)}
+        check(f"railway.ts[{name}]: deploy settings equal railway.toml's", not differing,
+              {key: (deploy.get(key), toml_deploy.get(key)) for key in sorted(differing)})
+    check("railway.ts: staging and production differ through ctx",
+          projects["staging"] != projects["production"])
+
+
+def json_cmd():
+    """The runtime stage's CMD, in its JSON (exec) form."""
+    final = dockerfile_stages((ROOT / "Dockerfile").read_text())[-1]
+    commands = [line for line in final["lines"] if line.startswith("CMD ")]
+    return json.loads(commands[-1][4:]) if commands else []
+
+
 def check_railway_toml():
     config = tomllib.loads((ROOT / "railway.toml").read_text())
+    check("railway.toml: says which file Railway reads", ".railway/railway.ts" in (ROOT / "railway.toml").read_text())
     unknown = set(config) - {"$schema", "build", "deploy", "environments"}
     check("railway.toml: only build, deploy and environments at the top", not unknown, f"unknown {sorted(unknown)}")
     build = config.get("build", {})
@@ -72,7 +148,7 @@ def check_railway_toml():
     check("deploy: healthcheckTimeout is set", isinstance(deploy.get("healthcheckTimeout"), int))
     check('deploy: restartPolicyType = "ON_FAILURE"', deploy.get("restartPolicyType") == "ON_FAILURE")
     check("deploy: restartPolicyMaxRetries is set", isinstance(deploy.get("restartPolicyMaxRetries"), int))
-    grace = int(re.search(r"RAILYARD_SHUTDOWN_GRACE=(\d+)", (ROOT / "Dockerfile").read_text()).group(1))
+    grace = shutdown_grace()
     environments = config.get("environments", {})
     for name in ("staging", "production"):
         section = environments.get(name, {})
@@ -113,6 +189,23 @@ def check_dockerfile():
     check("Dockerfile: binds :: and reads PORT", "HOST=::" in body and "PORT=" in body)
     mounts = re.findall(r"--mount=type=cache[^\s]*", text)
     check("Dockerfile: no cache mount without an id (Railway rejects them)", all("id=" in mount for mount in mounts), mounts)
+    check("Dockerfile: the default command migrates before serving",
+          json_cmd() == ["railyard-server", "serve", "--migrate-on-start"], json_cmd())
+
+
+def check_hadolint(hadolint):
+    """hadolint finds nothing; every rule the Dockerfile silences has a comment
+    above the ignore saying why."""
+    path = ROOT / "Dockerfile"
+    result = subprocess.run([hadolint, "--no-color", str(path)], capture_output=True, text=True)
+    check("Dockerfile: hadolint is clean", result.returncode == 0, result.stdout + result.stderr)
+    lines = path.read_text().splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("# hadolint ignore="):
+            rules = line.split("=", 1)[1].split(",")
+            above = "\n".join(lines[max(0, number - 3):number])
+            check(f"Dockerfile:{number + 1}: ignoring {','.join(rules)} is explained",
+                  all(rule in above for rule in rules), above)
 
 
 def check_workflow(actionlint):
@@ -123,6 +216,8 @@ def check_workflow(actionlint):
     check("workflow: test job in a Swift container", str(test.get("container", "")).startswith("swift:6.3"))
     check("workflow: test job has a PostgreSQL service", "postgres" in test.get("services", {}))
     check("workflow: test job runs make test", any(step.get("run", "").strip() == "make test" for step in test.get("steps", [])))
+    check("workflow: test job checks that .railway/railway.ts and railway.toml agree",
+          any("Tests/deployment/check_deployment.py" in step.get("run", "") for step in test.get("steps", [])))
     deploy = jobs.get("deploy", {})
     runs = "\n".join(step.get("run", "") for step in deploy.get("steps", []))
     check("workflow: deploy needs the tests", deploy.get("needs") == "test")
@@ -139,8 +234,11 @@ def check_workflow(actionlint):
 
 def main():
     actionlint = sys.argv[1] if len(sys.argv) > 1 else "actionlint"
+    hadolint = sys.argv[2] if len(sys.argv) > 2 else "hadolint"
+    check_railway_ts()
     check_railway_toml()
     check_dockerfile()
+    check_hadolint(hadolint)
     check_workflow(actionlint)
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")

@@ -31,15 +31,22 @@ struct MigrateCommand: ParsableCommand {
             let client = options.client()
             let body = try JSONEncoder().encode(RunRequest(dryRun: dryRun, target: target))
             let started = try client.send("POST", "/api/runs", body: body)
-            if started.status == 409 {
-                let active = (try? APIJSON.decoder().decode(ProblemDetails.self, from: started.body))?.activeRun ?? "?"
-                throw CLIError(.failed, "a run is already in progress (\(active)); follow it with: railyard runs \(active)")
-            }
             if started.status == 404, let target {
                 throw CLIError(.failed, "the server has no migration with version \(target)")
             }
-            let run = try client.decode(RunRecord.self, try client.expectSuccess(started, "starting a run"))
-            let final = try follow(run.id, client: client)
+            let id: String
+            if started.status == 409 {
+                let active = (try? APIJSON.decoder().decode(ProblemDetails.self, from: started.body))?.activeRun ?? "?"
+                guard !dryRun, target == nil, active != "?" else {
+                    throw CLIError(.failed, "a run is already in progress (\(active)); follow it with: railyard runs \(active)")
+                }
+                // A full run already does this command's work: its result is this command's.
+                if !options.json { Terminal.line("A run is already in progress (\(active)): following it") }
+                id = active
+            } else {
+                id = try client.decode(RunRecord.self, try client.expectSuccess(started, "starting a run")).id
+            }
+            let final = try follow(id, client: client)
             if options.json {
                 Terminal.line(final.text)
             }

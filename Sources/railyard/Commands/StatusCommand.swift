@@ -10,16 +10,18 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
+    @Flag(help: "Exit 1 when anything is pending, changed, missing, failed or invalid (a deploy or CI gate).")
+    var exitCode = false
+
     func run() throws {
         try reporting {
             let client = options.client()
             let response = try client.expectSuccess(try client.send("GET", "/api/migrations"), "status")
-            if options.json {
-                Terminal.line(response.text)
-                return
-            }
             let listing = try client.decode(MigrationListing.self, response)
-            Terminal.line(Self.render(listing))
+            Terminal.line(options.json ? response.text : Self.render(listing))
+            if exitCode, !listing.unsettled.isEmpty {
+                throw CLIError(.failed, "the database is not up to date: " + listing.unsettled.joined(separator: "; "))
+            }
         }
     }
 
