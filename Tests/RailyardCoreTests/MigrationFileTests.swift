@@ -97,6 +97,12 @@ struct MigrationSectionTests {
         #expect(file.up.statements.count == 1)
     }
 
+    @Test func markerAfterALoneCarriageReturnStartsALine() throws {
+        let file = try parsedFile("-- migrate:up\rSELECT 1;\r-- migrate:down\rSELECT 2;\r")
+        #expect(file.up.statements.map { file.source.text($0.range) } == ["SELECT 1"])
+        #expect(file.down?.statements.map { file.source.text($0.range) } == ["SELECT 2"])
+    }
+
     @Test func markerMustStartTheLine() throws {
         let file = try parsedFile("SELECT 1; -- migrate:down\nSELECT 2;")
         #expect(file.down == nil)

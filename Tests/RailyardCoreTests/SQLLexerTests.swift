@@ -132,6 +132,35 @@ struct SQLLexerTests {
         #expect(statements.count == 2)
     }
 
+    @Test func lineCommentEndsAtALoneCarriageReturn() throws {
+        // PostgreSQL: `--` ends at CR as at LF, so the second SELECT runs.
+        #expect(try split("SELECT 1; -- c\rSELECT 2;") == ["SELECT 1", "SELECT 2"])
+        #expect(try split("SELECT 1 -- c\r+ 1;") == ["SELECT 1 -- c\r+ 1"])
+        #expect(try split("-- a\r-- b\rSELECT 3") == ["SELECT 3"])
+    }
+
+    @Test func sqlAfterCopyOnTheSameLineRunsAfterTheData() throws {
+        let sql = "COPY t FROM stdin; SELECT 42; -- c\n1\tx\n\\.\nSELECT 3;"
+        let source = SourceText(sql)
+        let statements = try SQLLexer.lex(source).statements
+        #expect(statements.map { source.text($0.range) } == ["COPY t FROM stdin", "SELECT 42", "SELECT 3"])
+        #expect(statements[0].copyData.map(source.text) == "1\tx\n")
+        #expect(statements[1].copyData == nil)
+    }
+
+    @Test func copyFromStdoutReadsDataLikeStdin() throws {
+        // gram.y's copy_file_name takes STDIN and STDOUT alike: both are copy-in.
+        let sql = "COPY t FROM STDOUT;\nSELECT not sql;\n\\.\nSELECT 2;"
+        let source = SourceText(sql)
+        let statements = try SQLLexer.lex(source).statements
+        #expect(statements.map { source.text($0.range) } == ["COPY t FROM STDOUT", "SELECT 2"])
+        #expect(statements[0].copyData.map(source.text) == "SELECT not sql;\n")
+    }
+
+    @Test func copyQueryToStdoutHasNoData() throws {
+        #expect(try split("COPY (SELECT 1) TO STDOUT; SELECT 2") == ["COPY (SELECT 1) TO STDOUT", "SELECT 2"])
+    }
+
     @Test func byteOrderMarkIsSkipped() throws {
         #expect(try split("\u{FEFF}SELECT 1;") == ["SELECT 1"])
     }

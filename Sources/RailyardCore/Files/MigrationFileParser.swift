@@ -160,16 +160,24 @@ struct MigrationFileParser {
         return (section(upMarker), downs.first.map(section))
     }
 
+    /// Lines end at LF, CRLF or a lone CR, as PostgreSQL's `--` comments do.
     private func lineEnd(after offset: Int) -> Int {
         var index = offset
-        while index < source.count && source.bytes[index] != UInt8(ascii: "\n") { index += 1 }
+        while index < source.count && !isLineBreak(source.bytes[index]) { index += 1 }
+        if index + 1 < source.count && source.bytes[index] == UInt8(ascii: "\r") && source.bytes[index + 1] == UInt8(ascii: "\n") {
+            index += 1
+        }
         return min(index + 1, source.count)
     }
 
     private func lineStart(of offset: Int) -> Int {
         var index = offset
-        while index > 0 && source.bytes[index - 1] != UInt8(ascii: "\n") { index -= 1 }
+        while index > 0 && !isLineBreak(source.bytes[index - 1]) { index -= 1 }
         return index
+    }
+
+    private func isLineBreak(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
     }
 
     // MARK: Transactions

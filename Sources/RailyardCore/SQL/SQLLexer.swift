@@ -17,6 +17,10 @@ public struct SQLLexer {
     private var tokens: [SQLToken] = []
     private var parenDepth = 0
     private var atomicDepth = 0
+    /// COPY data that starts on the line after a `COPY … FROM STDIN;`: the
+    /// rest of that line is still SQL (psql runs it after the data), then
+    /// lexing jumps over the data.
+    private var copyDataToSkip: Range<Int>?
 
     /// Lexes `source`. `isBoundary` marks line comments (such as
     /// `-- migrate:down`) that end the current statement.
@@ -42,6 +46,11 @@ public struct SQLLexer {
 
     private mutating func run() throws(SQLSyntaxError) {
         while offset < bytes.count {
+            if let skip = copyDataToSkip, offset >= skip.lowerBound {
+                offset = max(offset, skip.upperBound)
+                copyDataToSkip = nil
+                continue
+            }
             let byte = bytes[offset]
             switch byte {
             case 0:
@@ -111,13 +120,16 @@ public struct SQLLexer {
         guard let first = tokens.first, let last = tokens.last else { return }
         var statement = SQLStatement(tokens: tokens, range: first.range.lowerBound..<last.range.upperBound)
         tokens.removeAll(keepingCapacity: true)
-        if end != nil, Self.readsCopyData(statement) {
-            statement.copyData = try copyData(statementStart: statement.range.lowerBound)
+        if end != nil, copyDataToSkip == nil, Self.readsCopyData(statement) {
+            let (data, next) = try copyData(statementStart: statement.range.lowerBound)
+            statement.copyData = data
+            copyDataToSkip = data.lowerBound..<next
         }
         script.statements.append(statement)
     }
 
-    /// `COPY … FROM STDIN`: the data follows on the next line.
+    /// `COPY … FROM STDIN` (or `FROM STDOUT`, which PostgreSQL's grammar
+    /// takes alike): the data follows on the next line.
     static func readsCopyData(_ statement: SQLStatement) -> Bool {
         guard statement.starts(with: "COPY") else { return false }
         var depth = 0
@@ -128,28 +140,29 @@ public struct SQLLexer {
             case .rightParen: depth -= 1
             default: break
             }
-            if depth == 0 && previousWasFrom && token.isWord("STDIN") { return true }
+            if depth == 0 && previousWasFrom && (token.isWord("STDIN") || token.isWord("STDOUT")) { return true }
             previousWasFrom = depth == 0 && token.isWord("FROM")
         }
         return false
     }
 
-    /// Consumes the rest of the COPY line and the data up to a line `\.`.
-    private mutating func copyData(statementStart: Int) throws(SQLSyntaxError) -> Range<Int> {
-        while offset < bytes.count && bytes[offset] != UInt8(ascii: "\n") {
-            offset += 1
+    /// The data after the COPY line, up to a line `\.`, and where SQL
+    /// resumes after that line. Leaves `offset` where it is: the rest of the
+    /// COPY line is lexed as SQL.
+    private func copyData(statementStart: Int) throws(SQLSyntaxError) -> (data: Range<Int>, next: Int) {
+        var lineEnd = offset
+        while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") {
+            lineEnd += 1
         }
-        offset = min(offset + 1, bytes.count)
-        let start = offset
-        var lineStart = offset
+        let start = min(lineEnd + 1, bytes.count)
+        var lineStart = start
         while lineStart < bytes.count {
             var lineEnd = lineStart
             while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
             var content = lineEnd
             if content > lineStart && bytes[content - 1] == UInt8(ascii: "\r") { content -= 1 }
             if content - lineStart == 2 && bytes[lineStart] == UInt8(ascii: "\\") && bytes[lineStart + 1] == UInt8(ascii: ".") {
-                offset = min(lineEnd + 1, bytes.count)
-                return start..<lineStart
+                return (start..<lineStart, min(lineEnd + 1, bytes.count))
             }
             lineStart = lineEnd + 1
         }
@@ -164,11 +177,10 @@ public struct SQLLexer {
         while lineStart > 0 && (bytes[lineStart - 1] == UInt8(ascii: " ") || bytes[lineStart - 1] == UInt8(ascii: "\t")) {
             lineStart -= 1
         }
-        let startsLine = lineStart == 0 || bytes[lineStart - 1] == UInt8(ascii: "\n")
-        while offset < bytes.count && bytes[offset] != UInt8(ascii: "\n") { offset += 1 }
-        var end = offset
-        if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        let comment = SQLLineComment(range: start..<end, startsLine: startsLine)
+        let startsLine = lineStart == 0 || bytes[lineStart - 1] == UInt8(ascii: "\n") || bytes[lineStart - 1] == UInt8(ascii: "\r")
+        // PostgreSQL's scanner ends a `--` comment at CR as at LF (scan.l: newline [\n\r]).
+        while offset < bytes.count && bytes[offset] != UInt8(ascii: "\n") && bytes[offset] != UInt8(ascii: "\r") { offset += 1 }
+        let comment = SQLLineComment(range: start..<offset, startsLine: startsLine)
         script.lineComments.append(comment)
         if startsLine && isBoundary(comment, bytes) {
             try? finishStatement(end: nil)
