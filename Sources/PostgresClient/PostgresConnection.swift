@@ -119,6 +119,10 @@ public final class PostgresConnection: @unchecked Sendable {
                     failure = (index, Self.error(from: result, connection: connection))
                 }
                 PQclear(result)
+                if Self.isCopy(status) {
+                    try leaveCopy(status, connection: connection)
+                    if failure == nil { failure = (index, Self.unexpectedCopy(status)) }
+                }
             }
             if !sawResult && failure == nil { throw connectionError(connection) }
         }
@@ -133,6 +137,8 @@ public final class PostgresConnection: @unchecked Sendable {
     public func drainNotices() -> [String] { notices.drain() }
 
     public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+    /// The role this connection logged in as.
+    public var user: String { handle.flatMap { PQuser($0) }.map { String(cString: $0) } ?? "" }
     /// `server_version_num`, such as 150008.
     public var serverVersionNumber: Int { handle.map { Int(PQserverVersion($0)) } ?? 0 }
     public var isConnected: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
@@ -165,10 +171,47 @@ public final class PostgresConnection: @unchecked Sendable {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
             return QueryResult(result)
         case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
-            throw PostgresError(kind: .client, message: "COPY with STDIN/STDOUT must be sent with its data")
+            let status = PQresultStatus(result)
+            try leaveCopy(status, connection: connection)
+            while let rest = PQgetResult(connection) { PQclear(rest) }
+            throw Self.unexpectedCopy(status)
         default:
             throw Self.error(from: result, connection: connection)
         }
+    }
+
+    private static func isCopy(_ status: ExecStatusType) -> Bool {
+        status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH
+    }
+
+    /// Ends a COPY the caller did not start with data: copy-in is ended
+    /// with an error (the server rolls the statement back), copy-out rows
+    /// are read and dropped. Without this, every later call would find the
+    /// connection still in COPY state.
+    private func leaveCopy(_ status: ExecStatusType, connection: OpaquePointer) throws(PostgresError) {
+        switch status {
+        case PGRES_COPY_IN:
+            guard PQputCopyEnd(connection, "the statement started a COPY FROM STDIN with no data") == 1 else {
+                throw connectionError(connection)
+            }
+        case PGRES_COPY_OUT:
+            var buffer: UnsafeMutablePointer<CChar>?
+            while true {
+                let count = PQgetCopyData(connection, &buffer, 0)
+                if let row = buffer { PQfreemem(row); buffer = nil }
+                if count < 0 { break }
+            }
+        default:
+            // COPY BOTH exists only on replication connections: nothing to recover.
+            close()
+            throw PostgresError(kind: .connection, message: "the statement started a COPY BOTH (replication) stream")
+        }
+    }
+
+    private static func unexpectedCopy(_ status: ExecStatusType) -> PostgresError {
+        PostgresError(kind: .client, message: status == PGRES_COPY_OUT
+            ? "COPY … TO STDOUT sends rows to the client, which has nowhere to put them: write to a server file or use INSERT … SELECT"
+            : "COPY … FROM STDIN needs its data on the lines after the statement, ended by a line \\.")
     }
 
     private func connectionError(_ connection: OpaquePointer) -> PostgresError {

@@ -33,15 +33,17 @@ public final class EmbeddedDatabase: @unchecked Sendable {
         self.paths = paths
         let startLock = try lockFile("embedded-start.lock", exclusive: true)
         defer { unlock(startLock) }
+        try prepareDirectory(paths.dataDirectory, owner: paths.runAs)
         if !FileManager.default.fileExists(atPath: paths.dataDirectory + "/PG_VERSION") {
             log("Creating the embedded PostgreSQL cluster in \(paths.dataDirectory)")
-            try prepareDirectory(paths.dataDirectory, owner: paths.runAs)
-            try run(paths, "initdb", ["-D", paths.dataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"])
+            try run(paths, "initdb", ["-D", paths.dataDirectory, "-U", "postgres", "--auth-local=peer",
+                                      "--auth-host=reject", "-E", "UTF8", "--no-locale"])
         }
         try prepareDirectory(paths.socketDirectory, owner: paths.runAs)
         if try !isRunning(paths) {
+            try writeAuthentication(paths)
             log("Starting the embedded PostgreSQL (socket in \(paths.socketDirectory))")
-            let options = "-c listen_addresses='' -c unix_socket_directories='\(paths.socketDirectory)'"
+            let options = "-c listen_addresses='' -c unix_socket_directories='\(paths.socketDirectory)' -c unix_socket_permissions=0700"
             try run(paths, "pg_ctl", ["start", "-w", "-t", "60", "-D", paths.dataDirectory,
                                       "-l", paths.dataDirectory + "/railyard-server.log", "-o", options])
         }
@@ -62,6 +64,32 @@ public final class EmbeddedDatabase: @unchecked Sendable {
         try? run(paths, "pg_ctl", ["stop", "-w", "-m", "fast", "-D", paths.dataDirectory])
     }
 
+    /// Only this process's OS user (and the server's own) may connect, as
+    /// `postgres`, over the socket: peer authentication through a user map.
+    /// Rewritten before every start, so a cluster made with `trust` by an
+    /// older Railyard is closed too.
+    private func writeAuthentication(_ paths: Paths) throws {
+        let me = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+        let osUsers = Set([me, paths.runAs ?? me])
+        let files = [
+            "pg_hba.conf": "# Written by Railyard: the embedded cluster takes local peer connections only.\nlocal all all peer map=railyard\n",
+            "pg_ident.conf": "# Written by Railyard: OS users that may connect as postgres.\n"
+                + osUsers.sorted().map { "railyard \($0) postgres\n" }.joined(),
+        ]
+        for (name, contents) in files {
+            let path = paths.dataDirectory + "/" + name
+            do {
+                try Data(contents.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                throw EngineError.embedded("cannot write \(path): \(error.localizedDescription)")
+            }
+            if let runAs = paths.runAs, let user = getpwnam(runAs) {
+                chown(path, user.pointee.pw_uid, user.pointee.pw_gid)
+            }
+            chmod(path, 0o600)
+        }
+    }
+
     // MARK: Paths
 
     private func resolvePaths() throws -> Paths {
@@ -70,7 +98,11 @@ public final class EmbeddedDatabase: @unchecked Sendable {
         if runAs != nil && getpwnam("postgres") == nil {
             throw EngineError.embedded("running as root needs the 'postgres' system user to run the server (install postgresql, or set DATABASE_URL)")
         }
-        try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+        do {
+            try PrivateDirectory.prepare(stateDirectory.path, strict: false)
+        } catch {
+            throw EngineError.embedded(error.description)
+        }
         let link = stateDirectory.appendingPathComponent("postgres").path
         var dataDirectory = link
         if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: link) {
@@ -82,6 +114,10 @@ public final class EmbeddedDatabase: @unchecked Sendable {
             try prepareDirectory(outside, owner: runAs)
             dataDirectory = outside + "/postgres"
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: dataDirectory)
+        }
+        if dataDirectory != link {
+            // Linked to a cluster outside the state folder: its folder must be private too.
+            try prepareDirectory((dataDirectory as NSString).deletingLastPathComponent, owner: runAs)
         }
         var socketDirectory = dataDirectory
         if (socketDirectory + "/.s.PGSQL.5432").utf8.count > 100 {
@@ -112,12 +148,10 @@ public final class EmbeddedDatabase: @unchecked Sendable {
     }
 
     private func prepareDirectory(_ path: String, owner: String?) throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        if let owner, let user = getpwnam(owner) {
-            guard chown(path, user.pointee.pw_uid, user.pointee.pw_gid) == 0 else {
-                throw EngineError.embedded("cannot give \(path) to the \(owner) user: \(String(cString: strerror(errno)))")
-            }
+        do {
+            try PrivateDirectory.prepare(path, owner: owner)
+        } catch {
+            throw EngineError.embedded(error.description)
         }
     }
 

@@ -27,6 +27,32 @@ struct MigrationRunner {
         return step.file.transactional ? applyInTransaction(step.file) : applyStatementByStatement(step.file, from: step.resumeAt)
     }
 
+    /// The tracking row is written as the user Railyard connected as, even
+    /// after a migration's `SET ROLE` or `SET SESSION AUTHORIZATION` (in its
+    /// transaction, so only the tracking write is affected).
+    static let backToConnectedUser = "SET SESSION AUTHORIZATION DEFAULT"
+
+    /// Runs a tracking write of a non-transactional migration as the user
+    /// Railyard connected as, then gives the migration its role back for
+    /// its next statements.
+    private func asConnectedUser(_ body: () throws -> Void) throws {
+        let connected = connection.user
+        let identity = try connection.execute("SELECT session_user::text, current_user::text").rows.first
+        let sessionUser = identity?[0] ?? connected, currentUser = identity?[1] ?? connected
+        guard sessionUser != connected || currentUser != connected else { return try body() }
+        try connection.execute(Self.backToConnectedUser)
+        try body()
+        if sessionUser != connected { try connection.execute("SET SESSION AUTHORIZATION \(SQLName.quote(sessionUser))") }
+        if currentUser != sessionUser { try connection.execute("SET ROLE \(SQLName.quote(currentUser))") }
+    }
+
+    /// Undoes what a migration did to the session (see `SessionState`);
+    /// pipelined migrations carry the same statements after their COMMIT.
+    func resetSession() throws {
+        let reset = SessionState.reset(serverVersion: connection.serverVersionNumber)
+        try inStep { try connection.execute(reset.joined(separator: "; ")) }
+    }
+
     // MARK: Transactional
 
     /// The statements and the tracking row in one transaction; retried
@@ -54,8 +80,12 @@ struct MigrationRunner {
             try begin()
             try setTimeouts(for: file, local: true, concurrently: false)
             try execute(file.executableStatements, of: file, from: 0)
-            try inStep { try store.recordApplied(file, milliseconds: Self.milliseconds(since: started)) }
+            try inStep {
+                try connection.execute(Self.backToConnectedUser)
+                try store.recordApplied(file, milliseconds: Self.milliseconds(since: started))
+            }
             try inStep { try connection.execute("COMMIT") }
+            try resetSession()
             return nil
         } catch let failure as StatementFailure {
             rollback()
@@ -83,14 +113,22 @@ struct MigrationRunner {
                         [String(lockTimeout), String(statementTimeout)]))
         let first = queries.count
         queries += statements.map { (file.source.text($0.range), []) }
+        queries.append((Self.backToConnectedUser, []))
         queries.append(store.recordAppliedQuery(file))
         queries.append(("COMMIT", []))
+        let committed = queries.count
+        queries += SessionState.reset(serverVersion: connection.serverVersionNumber).map { ($0, []) }
         do {
             let failure = try connection.pipeline(queries)
             for notice in connection.drainNotices() {
                 observer(.notice(filename: file.filename, message: notice))
             }
             guard let failure else { return nil }
+            if failure.index >= committed {
+                // The migration committed; only putting the session back failed.
+                try? resetSession()
+                return nil
+            }
             rollback()
             let index = failure.index - first
             guard statements.indices.contains(index) else { return StatementFailure(error: failure.error) }
@@ -102,12 +140,14 @@ struct MigrationRunner {
         }
     }
 
-    /// Pipelines carry only statements that send no COPY data, and at most
-    /// a megabyte of SQL, so sending never waits on unread results.
+    /// Pipelines carry no COPY (its data, or rows it sends back, need the
+    /// connection to itself; and a failure there must stop the commit
+    /// queued behind it), and at most a megabyte of SQL, so sending never
+    /// waits on unread results.
     static func canPipeline(_ file: MigrationFile) -> Bool {
         var size = 0
         for statement in file.executableStatements {
-            if statement.copyData != nil { return false }
+            if statement.copyData != nil || statement.starts(with: "COPY") { return false }
             size += statement.range.count
         }
         return size <= 1 << 20
@@ -158,25 +198,27 @@ struct MigrationRunner {
                     described.hint = (described.hint.map { $0 + "\n  " } ?? "")
                         + "a failed CREATE INDEX CONCURRENTLY can leave an INVALID index behind: drop it (DROP INDEX CONCURRENTLY IF EXISTS …) before --retry-failed"
                 }
-                try? store.recordFailed(file, statement: index, error: described.description)
-                resetTimeouts()
+                try? asConnectedUser { try store.recordFailed(file, statement: index, error: described.description) }
+                try? resetSession()
                 return .failed(described)
             }
         }
         do {
-            try store.recordApplied(file, milliseconds: Self.milliseconds(since: started))
+            try asConnectedUser { try store.recordApplied(file, milliseconds: Self.milliseconds(since: started)) }
         } catch {
-            resetTimeouts()
+            try? resetSession()
             return .failed(describe(StatementFailure(error: Self.postgresError(error)), in: file, waitedFor: nil))
         }
-        resetTimeouts()
+        try? resetSession()
         return .applied(milliseconds: Self.milliseconds(since: started))
     }
 
     private func runAlone(_ statement: SQLStatement, at index: Int, of file: MigrationFile) -> StatementFailure? {
         do {
             try inStep {
-                try store.recordFailed(file, statement: index, error: "interrupted before statement \(index + 1) completed")
+                try asConnectedUser {
+                    try store.recordFailed(file, statement: index, error: "interrupted before statement \(index + 1) completed")
+                }
             }
             try setTimeouts(for: file, local: false, concurrently: NonTransactionalStatement.isConcurrently(statement))
             try execute([statement][...], of: file, from: 0)
@@ -205,16 +247,15 @@ struct MigrationRunner {
         }
     }
 
-    private func resetTimeouts() {
-        _ = try? connection.execute("RESET lock_timeout; RESET statement_timeout")
-    }
-
     private func begin() throws {
         try inStep { try connection.execute("BEGIN") }
     }
 
+    /// Rolls back what is open and puts the session back to its state
+    /// before the migration.
     private func rollback() {
         if connection.isInTransaction { _ = try? connection.execute("ROLLBACK") }
+        try? resetSession()
     }
 
     /// Runs Railyard's own SQL, turning errors into statement-less failures.

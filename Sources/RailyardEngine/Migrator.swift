@@ -52,13 +52,7 @@ public final class Migrator: Sendable {
             throw EngineError.unreachable(error)
         }
         do {
-            // Success is reported only after a durable commit, whatever the server default.
-            try connection.execute("SET synchronous_commit TO on")
-            if connection.serverVersionNumber >= 140000 {
-                // A killed migrator's backend notices the lost client within a second
-                // and gives up its locks instead of finishing a long statement first.
-                try connection.execute("SET client_connection_check_interval TO 1000")
-            }
+            try connection.execute(SessionState.settings(serverVersion: connection.serverVersionNumber).joined(separator: "; "))
         } catch {
             throw EngineError.database(context: "preparing the session", error)
         }
@@ -173,10 +167,10 @@ public final class Migrator: Sendable {
 
     /// Success is reported only once the work is durable: after
     /// asynchronous commits, one synchronous commit flushes them all.
+    /// A run that applied nothing makes the work it found durable too: a
+    /// peer's asynchronous commits may not be flushed yet.
     private func makeDurable(_ report: MigrationRunReport, store: TrackingStore) throws {
-        guard configuration.asynchronousCommits,
-              let last = report.steps.last(where: { $0.status == .applied }) else { return }
-        try store.makeDurable(touching: last.version)
+        try store.makeDurable(touching: report.steps.last(where: { $0.status == .applied })?.version)
     }
 
     /// Creates the tracking tables (adopting a legacy table the first time)
@@ -239,8 +233,22 @@ public final class Migrator: Sendable {
         observer(.planned(plan.steps))
         var report = MigrationRunReport(status: .succeeded, dryRun: true, target: request.target,
                                         steps: plan.steps.map { Self.pendingStep($0) }, failure: nil)
+        let deadline = Date().addingTimeInterval(Double(configuration.dryRunTotalMilliseconds) / 1000)
+        let total = configuration.dryRunTotalMilliseconds
+        let dryRunLimit = total % 1000 == 0 ? "\(total / 1000) s" : "\(total) ms"
         for (index, step) in plan.steps.enumerated() {
             let file = step.file
+            let remaining = Int(deadline.timeIntervalSinceNow * 1000)
+            if remaining <= 0 {
+                let limit = PostgresError(kind: .client, message: "the dry run reached its time limit (\(dryRunLimit)) before this migration; nothing was written")
+                report.status = .failed
+                report.failure = MigrationFailure(file: file, statementIndex: nil, statement: nil, error: limit)
+                report.steps[index].status = .skipped
+                report.steps[index].note = limit.message
+                observer(.failed(report.failure!))
+                markSkipped(&report, after: index, reason: "not tried: the dry run's time limit was reached", observer: observer)
+                return report
+            }
             guard file.transactional else {
                 report.steps[index].status = .skipped
                 report.steps[index].note = "transaction:false migrations cannot be tried and rolled back"
@@ -251,10 +259,13 @@ public final class Migrator: Sendable {
             let started = Date()
             do {
                 try store.run("dry run", "SAVEPOINT railyard_dry_run")
-                try store.run("dry run", "SET LOCAL lock_timeout = \(file.options.lockTimeoutMilliseconds ?? configuration.lockTimeoutMilliseconds)")
+                let ownTimeout = file.options.statementTimeoutMilliseconds ?? configuration.statementTimeoutMilliseconds
+                let statementTimeout = [ownTimeout, configuration.dryRunStatementTimeoutMilliseconds, remaining].filter { $0 > 0 }.min()!
+                try store.run("dry run", "SET LOCAL lock_timeout = \(file.options.lockTimeoutMilliseconds ?? configuration.lockTimeoutMilliseconds); SET LOCAL statement_timeout = \(statementTimeout)")
                 try runner.execute(file.executableStatements, of: file, from: 0)
                 try store.recordApplied(file, milliseconds: 0)
                 try store.run("dry run", "RELEASE SAVEPOINT railyard_dry_run")
+                try runner.resetSession()
                 let milliseconds = MigrationRunner.milliseconds(since: started)
                 report.steps[index].status = .applied
                 report.steps[index].durationMs = milliseconds
@@ -262,8 +273,12 @@ public final class Migrator: Sendable {
                 observer(.completed(version: file.version, filename: file.filename, milliseconds: milliseconds, outOfOrder: step.outOfOrder))
             } catch {
                 _ = try? store.connection.execute("ROLLBACK TO SAVEPOINT railyard_dry_run")
-                let statementFailure = error as? MigrationRunner.StatementFailure
+                try? runner.resetSession()
+                var statementFailure = error as? MigrationRunner.StatementFailure
                     ?? MigrationRunner.StatementFailure(error: MigrationRunner.postgresError(error))
+                if statementFailure.error.sqlstate == "57014", deadline.timeIntervalSinceNow < 0.05 {
+                    statementFailure.error.message += " (the dry run's time limit (\(dryRunLimit)) was reached; nothing was written)"
+                }
                 let failure = runner.describe(statementFailure, in: file, waitedFor: nil)
                 report.steps[index].status = .failed
                 report.status = .failed

@@ -21,6 +21,12 @@ public struct MigratorConfiguration: Sendable {
     /// Recorded in `applied_by`.
     public var appliedBy: String = MigratorConfiguration.defaultAppliedBy
     public var connectTimeoutSeconds: Int = 10
+    /// A dry run is one transaction that holds every lock it takes until it
+    /// ends: each statement gets at most this `statement_timeout` (or the
+    /// migration's own, when shorter) ...
+    public var dryRunStatementTimeoutMilliseconds: Int = 60_000
+    /// ... and the whole dry run at most this long.
+    public var dryRunTotalMilliseconds: Int = 300_000
     /// Transactional migrations commit without waiting for the WAL flush;
     /// the run ends with one synchronous commit before reporting success.
     public var asynchronousCommits = true

@@ -103,14 +103,16 @@ struct TrackingStore {
     }
 
     /// One synchronous commit that flushes the WAL past every earlier
-    /// asynchronous commit of this session. It must write WAL itself (a
-    /// commit that wrote nothing is not flushed), so it rewrites the tracking
-    /// row of `version` unchanged.
-    func makeDurable(touching version: String) throws {
+    /// asynchronous commit, this session's and its peers'. It must write WAL
+    /// itself (a commit that wrote nothing is not flushed), so it rewrites a
+    /// tracking row unchanged: `version`'s, or any when nil.
+    func makeDurable(touching version: String?) throws {
         try run("confirming the applied migrations are durable", "BEGIN; SET LOCAL synchronous_commit = on")
         do {
+            let table = configuration.migrationsTable
             try query("confirming the applied migrations are durable",
-                      "UPDATE \(configuration.migrationsTable) SET status = status WHERE version = $1", [version])
+                      "UPDATE \(table) SET status = status WHERE version = coalesce($1, (SELECT version FROM \(table) LIMIT 1))",
+                      [version])
             try run("confirming the applied migrations are durable", "COMMIT")
         } catch {
             _ = try? connection.execute("ROLLBACK")

@@ -53,11 +53,14 @@ public struct HTTPClient: Sendable {
     public var connectTimeout: Double
     public var totalTimeout: Double
     public var caFile: String?
+    /// Never through a proxy, whatever the environment says.
+    public var direct: Bool
 
-    public init(connectTimeout: Double = 5, totalTimeout: Double = 30, caFile: String? = nil) {
+    public init(connectTimeout: Double = 5, totalTimeout: Double = 30, caFile: String? = nil, direct: Bool = false) {
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
         self.caFile = caFile
+        self.direct = direct
     }
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -78,6 +81,7 @@ public struct HTTPClient: Sendable {
             railyard_curl_setopt_string(handle, CURLOPT_URL, request.url)
             railyard_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
             railyard_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+            if direct { railyard_curl_setopt_string(handle, CURLOPT_NOPROXY, "*") }
             railyard_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000))
             railyard_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(totalTimeout * 1000))
             railyard_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)

@@ -27,7 +27,8 @@ public func buildApplication(_ configuration: ServerConfiguration, registry: Pro
         server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "railyard"),
         services: [DrainService(state: state)],
-        onServerRunning: { _ in
+        onServerRunning: { channel in
+            if let port = channel.localAddress?.port { configuration.onListening?(port) }
             // Parse the migrations folder now rather than in the first request.
             Task { _ = try? await state.catalog() }
         },

@@ -1,5 +1,8 @@
 import Foundation
 import RailyardEngine
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Everything `railyard-server serve` needs to know.
 public struct ServerConfiguration: Sendable {
@@ -20,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds = 30.0
     /// Largest request body accepted.
     public var maxBodyBytes = 64 * 1024
+    /// Called with the bound port once the server listens.
+    public var onListening: (@Sendable (Int) -> Void)?
 
     public init(migrator: MigratorConfiguration, adminToken: String, readToken: String? = nil) {
         self.migrator = migrator
@@ -29,23 +34,49 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// The admin token: `RAILYARD_ADMIN_TOKEN`, or one generated at start and
-/// written (mode 0600) where the CLI finds it for loopback servers.
+/// written where the CLI finds it for loopback servers: `admin-token` in
+/// the state folder (0700), mode 0600 from its creation, with the port of
+/// the server that wrote it, so the CLI sends it to that server only.
+///
+/// ```
+/// 3f9c…e1
+/// port=8080
+/// ```
 public enum AdminToken {
     public static let fileName = "admin-token"
 
-    /// A new random token written to `stateDirectory/admin-token`.
-    public static func generate(in stateDirectory: URL) throws -> (token: String, path: String) {
-        var bytes = [UInt8](repeating: 0, count: 32)
+    /// A new random token.
+    public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        for index in bytes.indices { bytes[index] = generator.next() }
-        let token = bytes.map { String(format: "%02x", $0) }.joined()
-        try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
-        let path = stateDirectory.appendingPathComponent(fileName).path
-        try? FileManager.default.removeItem(atPath: path)
-        guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw EngineError.configuration("cannot write the admin token to \(path)")
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// Checks that the state folder is private (creating it 0700), so that
+    /// writing the token later cannot fail or leak; returns the file's path.
+    public static func prepare(in stateDirectory: URL) throws -> String {
+        do {
+            try PrivateDirectory.prepare(stateDirectory.path, strict: false)
+        } catch {
+            throw EngineError.configuration("cannot keep the admin token private: \(error)")
         }
-        return (token, path)
+        return stateDirectory.appendingPathComponent(fileName).path
+    }
+
+    /// Writes the token for the server listening on `port`: a new file
+    /// created 0600 (never through a link), then renamed over the old one.
+    public static func write(_ token: String, port: Int, to path: String) throws {
+        let temporary = path + ".\(getpid()).tmp"
+        unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw EngineError.configuration("cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        let bytes = Array("\(token)\nport=\(port)\n".utf8)
+        let written = Glibc.write(descriptor, bytes, bytes.count)
+        close(descriptor)
+        guard written == bytes.count, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw EngineError.configuration("cannot write the admin token to \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }

@@ -118,6 +118,12 @@ extension DatabaseOptions {
         if let delay = Environment.value("RAILYARD_LOCK_RETRY_DELAY").flatMap(TimeoutValue.milliseconds) {
             configuration.lockRetryDelayMilliseconds = delay
         }
+        if let limit = Environment.value("RAILYARD_DRY_RUN_STATEMENT_TIMEOUT").flatMap(TimeoutValue.milliseconds), limit > 0 {
+            configuration.dryRunStatementTimeoutMilliseconds = limit
+        }
+        if let limit = Environment.value("RAILYARD_DRY_RUN_TIMEOUT").flatMap(TimeoutValue.milliseconds), limit > 0 {
+            configuration.dryRunTotalMilliseconds = limit
+        }
         return configuration
     }
 }

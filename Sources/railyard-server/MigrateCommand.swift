@@ -85,7 +85,8 @@ struct ProgressPrinter {
         case .started:
             break
         case .notice(let filename, let message):
-            Output.line("  \(filename): \(message)")
+            // A notice's own lines stay indented under it: it cannot forge a line of ours.
+            Output.line("  \(filename): " + message.replacingOccurrences(of: "\n", with: "\n    "))
         case .retrying(let filename, let attempt, let delay, let reason):
             Output.line("↻ Retrying \(filename) in \(delay) ms (attempt \(attempt + 1)): \(reason)")
         case .completed(_, let filename, let milliseconds, let outOfOrder):

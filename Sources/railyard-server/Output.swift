@@ -6,16 +6,18 @@ import RailyardEngine
 
 /// Terminal output: progress to stdout, problems to stderr.
 enum Output {
+    /// Every line may carry database text (messages, NOTICEs with table
+    /// data): control characters are shown, not obeyed.
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        FileHandle.standardOutput.write(Data((ControlCharacters.neutralized(text) + "\n").utf8))
     }
 
     static func info(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((ControlCharacters.neutralized(text) + "\n").utf8))
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((ControlCharacters.neutralized(text) + "\n").utf8))
     }
 
     static func json<T: Encodable>(_ value: T) {

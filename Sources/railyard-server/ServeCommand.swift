@@ -78,15 +78,30 @@ struct ServeCommand: AsyncParsableCommand {
 
         var tokenSource = "RAILYARD_ADMIN_TOKEN"
         let adminToken: String
+        var tokenFile: String?
         if let token = Environment.value("RAILYARD_ADMIN_TOKEN") {
             adminToken = token
         } else {
-            let generated = try AdminToken.generate(in: state)
-            adminToken = generated.token
-            tokenSource = generated.path
+            adminToken = AdminToken.generate()
+            do {
+                tokenFile = try AdminToken.prepare(in: state)
+            } catch {
+                throw Output.fail(error, json: false)
+            }
+            tokenSource = tokenFile!
         }
         var configuration = ServerConfiguration(migrator: migratorConfiguration, adminToken: adminToken,
                                                 readToken: Environment.value("RAILYARD_READ_TOKEN"))
+        if let tokenFile {
+            // Written once the port is bound, with that port: the CLI sends it to this server only.
+            configuration.onListening = { port in
+                do {
+                    try AdminToken.write(adminToken, port: port, to: tokenFile)
+                } catch {
+                    logger.error("\(error)")
+                }
+            }
+        }
         configuration.host = host ?? Environment.value("HOST") ?? "::"
         configuration.port = port ?? Environment.value("PORT").flatMap(Int.init) ?? 8080
         if let grace = Environment.value("RAILYARD_SHUTDOWN_GRACE").flatMap(Double.init) {
@@ -133,7 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
         let json = Environment.value("LOG_FORMAT")?.lowercased() == "json"
         let level = Environment.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : PlainLogHandler(label: label)
             handler.logLevel = level
             return handler
         }

@@ -1,5 +1,9 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import RailyardAPI
+import RailyardCore
 import RailyardHTTP
 
 /// The admin API, over libcurl, with the CLI's rules for tokens and errors.
@@ -10,31 +14,54 @@ struct APIClient {
     /// Why the token must not be sent, when the URL is plain http:// to another host.
     let insecureRefusal: String?
 
+    /// Where the token came from, for the 401 hint.
+    enum TokenSource { case flag, environment, localFile, none }
+    let tokenSource: TokenSource
+
     init(settings options: ClientSettings) {
         baseURL = options.serverURL
-        http = HTTPClient(connectTimeout: min(options.requestTimeout, 10), totalTimeout: options.requestTimeout,
-                          caFile: options.cacert)
         let components = URLComponents(string: baseURL)
         let host = components?.host ?? ""
         let loopback = Self.isLoopback(host)
-        token = options.token ?? options.environment("RAILYARD_TOKEN") ?? (loopback ? Self.localAdminToken(options) : nil)
+        // A loopback server is reached directly, never through a proxy.
+        http = HTTPClient(connectTimeout: min(options.requestTimeout, 10), totalTimeout: options.requestTimeout,
+                          caFile: options.cacert, direct: loopback)
+        let port = components?.port ?? (components?.scheme?.lowercased() == "https" ? 443 : 80)
+        if let token = options.token {
+            (self.token, tokenSource) = (token, .flag)
+        } else if let token = options.environment("RAILYARD_TOKEN") {
+            (self.token, tokenSource) = (token, .environment)
+        } else if loopback, let token = Self.localAdminToken(options, port: port) {
+            (self.token, tokenSource) = (token, .localFile)
+        } else {
+            (self.token, tokenSource) = (nil, .none)
+        }
         insecureRefusal = components?.scheme?.lowercased() == "http" && !loopback && !options.allowInsecureHttp
             ? "refusing to send the token over plain http:// to \(host): use https://, or pass --allow-insecure-http if this network is trusted"
             : nil
     }
 
-    /// The token a local `railyard-server serve` generated.
-    static func localAdminToken(_ options: ClientSettings) -> String? {
+    /// The token a local `railyard-server serve` generated, when that
+    /// server listens on `port`: the file names the port it was written for.
+    static func localAdminToken(_ options: ClientSettings, port: Int) -> String? {
         let state = options.environment("RAILYARD_STATE_DIR") ?? ".railyard"
         guard let text = try? String(contentsOfFile: state + "/admin-token", encoding: .utf8) else { return nil }
-        let token = text.trimmed(newlines: true)
-        return token.isEmpty ? nil : token
+        let lines = text.split(whereSeparator: \.isNewline).map { String($0).trimmed(newlines: true) }
+        guard let token = lines.first, !token.isEmpty, lines.contains("port=\(port)") else { return nil }
+        return token
     }
 
+    /// Only what surely is this machine: `localhost`, an IPv4 literal in
+    /// 127.0.0.0/8 or `::1` (never a name that merely starts like one).
     static func isLoopback(_ host: String) -> Bool {
-        var bare = Substring(host.lowercased())
-        if bare.hasPrefix("["), bare.hasSuffix("]") { bare = bare.dropFirst().dropLast() }
-        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+        var bare = host.lowercased()
+        if bare.hasPrefix("["), bare.hasSuffix("]") { bare = String(bare.dropFirst().dropLast()) }
+        if bare == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, bare, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, bare, &v6) == 1 else { return false }
+        return withUnsafeBytes(of: &v6) { Array($0) } == Array(repeating: 0, count: 15) + [1]
     }
 
     /// Sends a request; transport failures are exit 3, 401/403 exit 4.
@@ -46,17 +73,23 @@ struct APIClient {
             headers.append(("Authorization", "Bearer \(token)"))
         }
         if body != nil { headers.append(("Content-Type", "application/json")) }
-        let response: HTTPResponse
+        var response: HTTPResponse
         do {
             response = try http.send(HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body))
+            // What the server says reaches the terminal shown, never obeyed.
+            response.body = Data(ControlCharacters.neutralizedJSON(Array(response.body)))
         } catch {
             throw CLIError(.unreachable, "\(baseURL): \(error)")
         }
         switch response.status {
         case 401:
-            let hint = token == nil
-                ? "pass --token or set RAILYARD_TOKEN (a local server's token is in .railyard/admin-token)"
-                : "the token was not accepted: check --token / RAILYARD_TOKEN"
+            let hint: String
+            switch tokenSource {
+            case .none: hint = "pass --token or set RAILYARD_TOKEN (a local server's token is in .railyard/admin-token)"
+            case .flag: hint = "the token given with --token was not accepted"
+            case .environment: hint = "the token in RAILYARD_TOKEN was not accepted"
+            case .localFile: hint = "the token in .railyard/admin-token was not accepted: restart that server, or pass --token"
+            }
             throw CLIError(.notAllowed, "not authenticated: \(hint)")
         case 403:
             throw CLIError(.notAllowed, "not allowed: \(Self.problem(response) ?? "this needs the admin token")")

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import RailyardCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,6 +12,11 @@ enum Terminal {
 
     enum Color: String {
         case green = "32", red = "31", yellow = "33", dim = "2", bold = "1"
+    }
+
+    /// Text from elsewhere (a server, a file name it proposed) made safe to print.
+    static func clean(_ text: String) -> String {
+        ControlCharacters.neutralized(text, keepingLines: false)
     }
 
     static func paint(_ text: String, _ color: Color) -> String {

@@ -72,12 +72,32 @@ struct RollbackScaffoldTests {
             """, name: "20250101000000_seed.sql")
         let scaffold = RollbackScaffold.make(for: file)
         #expect(scaffold.source == .generated)
-        #expect(scaffold.unsupported.map(\.line) == [2])
-        #expect(scaffold.unsupported.first?.statement == "INSERT INTO t VALUES (1)")
+        let todos = scaffold.unsupported.filter { $0.reason != RollbackScaffold.ifNotExistsReason }
+        #expect(todos.map(\.line) == [2])
+        #expect(todos.first?.statement == "INSERT INTO t VALUES (1)")
         let index = try #require(scaffold.sql.range(of: "DROP INDEX IF EXISTS t_a;"))
         let todo = try #require(scaffold.sql.range(of: "--   INSERT INTO t VALUES (1)"))
         let table = try #require(scaffold.sql.range(of: "DROP TABLE IF EXISTS t;"))
         #expect(index.lowerBound < todo.lowerBound && todo.lowerBound < table.lowerBound)
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS t` may have found `t` there already:
+    /// dropping it could drop what the migration never created.
+    @Test func statementsGuardedByIfNotExistsAreFlagged() throws {
+        let file = try parsedFile("""
+            CREATE TABLE IF NOT EXISTS t (a int);
+            CREATE TABLE u (a int);
+            ALTER TABLE u ADD COLUMN IF NOT EXISTS b int;
+            CREATE SCHEMA IF NOT EXISTS reports;
+            """, name: "20250101000000_guarded.sql")
+        let scaffold = RollbackScaffold.make(for: file)
+        #expect(scaffold.unsupported.map(\.line).sorted() == [1, 3, 4])
+        #expect(scaffold.unsupported.allSatisfy { $0.reason.contains("IF NOT EXISTS") })
+        let warning = try #require(scaffold.sql.range(of: "-- WARNING (line 1): created only IF NOT EXISTS"))
+        let drop = try #require(scaffold.sql.range(of: "DROP TABLE IF EXISTS t;"))
+        #expect(warning.lowerBound < drop.lowerBound)
+        #expect(!scaffold.sql.contains("WARNING (line 2)"), "u had no guard: dropping it undoes the migration")
+        #expect(scaffold.sql.contains("DROP TABLE IF EXISTS u;"))
     }
 
     @Test func scaffoldsPassLintWithoutErrors() throws {

@@ -16,6 +16,19 @@ struct AdminAPITests {
         return (try APIServer(conninfo: database.conninfo, folder: folder, arguments: arguments, environment: environment), database, folder)
     }
 
+    /// libpq's message names hosts, users and databases: the public answer
+    /// does not; the log does.
+    @Test func healthKeepsTheDatabaseErrorOutOfThePublicAnswer() async throws {
+        let server = try TestDatabase.serverConninfo()
+        let api = try APIServer(conninfo: server + " dbname=secret_db_name_in_health user=secret_role_in_health",
+                                folder: try MigrationFolder(Self.files))
+        let reply = try await api.request("GET", "/api/health", token: .none)
+        #expect(reply.status == 503)
+        #expect(!reply.text.contains("secret_"), "\(reply.text)")
+        #expect((reply.json["detail"] as? String)?.contains("cannot reach the database") == true, "\(reply.text)")
+        #expect(eventually(timeout: 10) { api.process.stderr.contains("secret_role_in_health") }, "the log keeps the reason")
+    }
+
     @Test func healthIsPublicAndSaysTheDatabaseIsConnected() async throws {
         let (api, _, _) = try server()
         let reply = try await api.request("GET", "/api/health", token: .none)

@@ -25,7 +25,8 @@ struct DurabilityTests {
 
         // Crash the server the moment success is known: no shutdown checkpoint.
         let binaries = try EmbeddedDatabase.serverBinaries().path
-        let data = state.url.appendingPathComponent("state/postgres").path
+        let link = state.url.appendingPathComponent("state/postgres").path
+        let data = (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) ?? link
         let crash = geteuid() == 0
             ? try Subprocess.run("/usr/sbin/runuser", ["-u", "postgres", "--", binaries + "/pg_ctl", "stop", "-m", "immediate", "-D", data])
             : try Subprocess.run(binaries + "/pg_ctl", ["stop", "-m", "immediate", "-D", data])

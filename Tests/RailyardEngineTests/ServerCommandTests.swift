@@ -111,14 +111,61 @@ struct ServerCommandTests {
         let migrate = try run(["migrate", "--dir", project.url.path, "--state-dir", state], database: nil)
         #expect(migrate.status == 0, "\(migrate.stderr)")
         #expect(migrate.stdout.contains("✓ Completed migration: 1_a.sql ("))
-        #expect(FileManager.default.fileExists(atPath: state + "/postgres/PG_VERSION"))
-        #expect(!FileManager.default.fileExists(atPath: state + "/postgres/postmaster.pid"), "the cluster is stopped on exit")
+        // As root the cluster runs as `postgres`, which cannot enter the private
+        // state folder: it lives in a private folder of its own, linked from there.
+        let data = (try? FileManager.default.destinationOfSymbolicLink(atPath: state + "/postgres")) ?? state + "/postgres"
+        #expect(FileManager.default.fileExists(atPath: data + "/PG_VERSION"))
+        #expect(!FileManager.default.fileExists(atPath: data + "/postmaster.pid"), "the cluster is stopped on exit")
         let status = try run(["status", "--dir", project.url.path, "--state-dir", state], database: nil)
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("1 applied, 0 pending"))
         // postmaster.opts records how the server was last started: Unix socket only.
-        let options = try String(contentsOfFile: state + "/postgres/postmaster.opts", encoding: .utf8)
+        let options = try String(contentsOfFile: data + "/postmaster.opts", encoding: .utf8)
         #expect(options.contains("\"listen_addresses=\""), "\(options)")
-        #expect(options.contains("unix_socket_directories=\(state)/postgres"), "\(options)")
+        #expect(options.contains("unix_socket_directories=\(data)"), "\(options)")
+    }
+}
+
+/// The embedded cluster facing other local users: private folders, peer
+/// authentication, a socket only its user can open.
+@Suite("Embedded database, other local users")
+struct EmbeddedDatabaseIsolationTests {
+    func migrate(_ project: MigrationFolder, state: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--dir", project.url.path, "--state-dir", state],
+                           removing: ["DATABASE_URL"])
+    }
+
+    @Test func clusterTakesPeerConnectionsOnAPrivateSocketOnly() throws {
+        let project = try MigrationFolder(["1_a.sql": "CREATE TABLE a (id int);"])
+        let state = project.url.appendingPathComponent("state").path
+        let result = try migrate(project, state: state)
+        #expect(result.status == 0, "\(result.stderr)")
+        let data = try #require(try? FileManager.default.destinationOfSymbolicLink(atPath: state + "/postgres")) ?? state + "/postgres"
+        let hba = try String(contentsOfFile: data + "/pg_hba.conf", encoding: .utf8)
+        let rules = hba.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        #expect(rules == ["local all all peer map=railyard"], "\(hba)")
+        let options = try String(contentsOfFile: data + "/postmaster.opts", encoding: .utf8)
+        #expect(options.contains("unix_socket_permissions=0700"), "\(options)")
+        let stateMode = try #require(try FileManager.default.attributesOfItem(atPath: state)[.posixPermissions] as? Int)
+        #expect(stateMode & 0o022 == 0)
+    }
+
+    @Test func aSocketFolderSomeoneElsePreparedIsRefused() throws {
+        let project = try MigrationFolder(["1_a.sql": "CREATE TABLE a (id int);"])
+        // Deep enough that the socket cannot live in the data folder (107-byte limit).
+        let state = project.url.appendingPathComponent(String(repeating: "deep/", count: 14) + "state").path
+        // A state folder others may enter (0755): the cluster lives inside it, the socket cannot.
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let socketFolder = "/tmp/railyard-" + EmbeddedDatabase.shortHash(state + "/postgres")
+        try? FileManager.default.removeItem(atPath: socketFolder)
+        try FileManager.default.createDirectory(atPath: socketFolder, withIntermediateDirectories: false)
+        chmod(socketFolder, 0o777)
+        defer { try? FileManager.default.removeItem(atPath: socketFolder) }
+        let result = try migrate(project, state: state)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(socketFolder), "\(result.stderr)")
+        #expect(result.stderr.contains("remove it"), "\(result.stderr)")
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: socketFolder)[.posixPermissions] as? Int)
+        #expect(mode == 0o777, "the folder is refused as it is, not taken over")
     }
 }

@@ -37,7 +37,16 @@ public struct RollbackScaffold: Sendable, Codable, Equatable {
             switch StatementInverse.inverse(of: statement, source: file.source) {
             case .statement(let inverse, let concurrently):
                 if concurrently { transactional = false }
-                body.append(inverse + ";")
+                if Self.isGuardedByIfNotExists(statement) {
+                    // The object may have been there before the migration: then this drops what it never created.
+                    let line = file.location(of: statement).line
+                    unsupported.append(Unsupported(line: line, statement: text, reason: Self.ifNotExistsReason))
+                    body.append("-- WARNING (line \(line)): created only IF NOT EXISTS: if it existed before the migration,\n"
+                                + "-- the next statement drops something the migration did not create. Check before deploying.\n"
+                                + inverse + ";")
+                } else {
+                    body.append(inverse + ";")
+                }
             case .unsupported(let reason):
                 let line = file.location(of: statement).line
                 unsupported.append(Unsupported(line: line, statement: text, reason: reason))
@@ -47,6 +56,13 @@ public struct RollbackScaffold: Sendable, Codable, Equatable {
         }
         let sql = header(for: file, transactional: transactional) + body.joined(separator: "\n\n") + "\n"
         return RollbackScaffold(filename: filename, sql: sql, source: .generated, unsupported: unsupported)
+    }
+
+    public static let ifNotExistsReason = "guarded by IF NOT EXISTS: it may have existed before the migration, and the scaffold drops it anyway; check before deploying"
+
+    static func isGuardedByIfNotExists(_ statement: SQLStatement) -> Bool {
+        let tokens = statement.tokens
+        return tokens.indices.dropLast(2).contains { tokens[$0].isWord("IF") && tokens[$0 + 1].isWord("NOT") && tokens[$0 + 2].isWord("EXISTS") }
     }
 
     private static func header(for file: MigrationFile, transactional: Bool) -> String {

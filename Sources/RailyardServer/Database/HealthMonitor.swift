@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RailyardAPI
 import NIOPosix
 import PostgresClient
@@ -18,26 +19,39 @@ actor HealthMonitor {
 
     private let probe: HealthProbe
     private let deadline: Double
+    private let logger: Logger
     private var cached: (at: Date, answer: Answer)?
     private var inFlight: Task<Answer, Never>?
+    private var lastLoggedProblem: String?
     static let freshFor: TimeInterval = 0.25
 
-    init(migrator: Migrator, deadlineSeconds: Double) {
+    init(migrator: Migrator, deadlineSeconds: Double, logger: Logger) {
         probe = HealthProbe(migrator: migrator)
         deadline = deadlineSeconds
+        self.logger = logger
     }
 
     func current() async -> Answer {
         if let cached, Date().timeIntervalSince(cached.at) < Self.freshFor { return cached.answer }
         if let inFlight { return await inFlight.value }
         let task = Task { [probe, deadline] in
-            let result = await probe.check(deadline: deadline)
+            let (result, problem) = await probe.check(deadline: deadline)
             let body = (try? APIJSON.encoder(compact: true).encode(result)).map { [UInt8]($0) } ?? []
-            return Answer(result: result, body: body)
+            return (Answer(result: result, body: body), problem)
         }
-        inFlight = task
-        let answer = await task.value
+        inFlight = Task { await task.value.0 }
+        let (answer, problem) = await task.value
         inFlight = nil
+        // The public answer says only that the database is unreachable; the
+        // reason (host, user and database names) goes to the log, once per change.
+        if problem != lastLoggedProblem {
+            if let problem {
+                logger.error("health: the database is unreachable", metadata: ["reason": "\(problem)"])
+            } else if lastLoggedProblem != nil {
+                logger.info("health: the database answers again")
+            }
+            lastLoggedProblem = problem
+        }
         cached = (Date(), answer)
         return answer
     }
@@ -62,7 +76,8 @@ final class HealthProbe: @unchecked Sendable {
         thread.start()
     }
 
-    func check(deadline: Double) async -> HealthMonitor.Result {
+    /// The public result, and the full reason when the database did not answer.
+    func check(deadline: Double) async -> (HealthMonitor.Result, String?) {
         let outcome: String? = await withCheckedContinuation { continuation in
             let once = Once()
             Task {
@@ -78,8 +93,11 @@ final class HealthProbe: @unchecked Sendable {
             }
         }
         let healthy = outcome == ""
-        return .init(status: healthy ? "ok" : "error", database: healthy ? "connected" : "disconnected",
-                     timestamp: Date(), version: RailyardVersion.current, detail: healthy ? nil : outcome)
+        let timedOut = outcome?.hasPrefix("the database did not answer within") == true
+        let result = HealthMonitor.Result(status: healthy ? "ok" : "error", database: healthy ? "connected" : "disconnected",
+                                          timestamp: Date(), version: RailyardVersion.current,
+                                          detail: healthy ? nil : timedOut ? outcome : "cannot reach the database (the server log says why)")
+        return (result, healthy ? nil : outcome)
     }
 
     /// "" when the database answered, otherwise why not.

@@ -50,7 +50,7 @@ struct NewCommand: ParsableCommand {
 
     /// Writes a new file; never replaces an existing one.
     static func createNew(_ path: String, contents: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             if errno == EEXIST { throw CLIError(.failed, "\(path) already exists; it was left as it is") }
             throw CLIError(.failed, "cannot create \(path): \(String(cString: strerror(errno)))")

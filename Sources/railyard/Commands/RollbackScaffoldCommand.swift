@@ -34,6 +34,11 @@ struct RollbackScaffoldCommand: ParsableCommand {
             let scaffold = try client.decode(RollbackScaffold.self, response)
             if write {
                 let folder = directory ?? ProcessInfo.processInfo.environment["MIGRATIONS_DIR"] ?? "migrations"
+                // The name comes from the server: only a migration file name, never a path.
+                guard (try? MigrationFileName(scaffold.filename))?.filename == scaffold.filename,
+                      !scaffold.filename.contains("/") else {
+                    throw CLIError(.failed, "the server proposed '\(Terminal.clean(scaffold.filename))' as the file name, which is not a migration file name; nothing was written")
+                }
                 let path = "\(folder)/\(scaffold.filename)"
                 try NewCommand.createNew(path, contents: scaffold.sql)
                 if options.json { Terminal.line(response.text) } else { Terminal.line("Wrote \(path)") }
@@ -43,7 +48,7 @@ struct RollbackScaffoldCommand: ParsableCommand {
                 Terminal.write(scaffold.sql)
             }
             if !options.json && !scaffold.unsupported.isEmpty {
-                Terminal.error("\(scaffold.unsupported.count) statement\(scaffold.unsupported.count == 1 ? "" : "s") could not be inverted (left as TODO comments):")
+                Terminal.error("\(scaffold.unsupported.count) statement\(scaffold.unsupported.count == 1 ? " needs" : "s need") review (TODO and WARNING comments in the file):")
                 for item in scaffold.unsupported { Terminal.error("  line \(item.line): \(item.reason)") }
             }
         }
