@@ -9,6 +9,7 @@ import PostgresClient
 public struct AdvisoryLock {
     let connection: PostgresConnection
     let schema: String
+    var allowsSessionPooler = false
 
     private static let keyExpression = "hashtextextended('railyard_migrations:' || $1, 0)"
 
@@ -37,12 +38,22 @@ public struct AdvisoryLock {
         _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.keyExpression))", [schema])
     }
 
+    /// Takes the lock if it is free, and checks that this client talks to
+    /// the server session it started: behind a pooler the pid libpq was
+    /// given is the pooler's, not the server's.
     private func tryLock() throws -> Bool {
+        let row: [String?]
         do {
-            return try connection.execute("SELECT pg_try_advisory_lock(\(Self.keyExpression))", [schema]).scalar == "t"
+            row = try connection.execute("SELECT pg_try_advisory_lock(\(Self.keyExpression)), pg_backend_pid()", [schema]).rows.first ?? []
         } catch {
             throw EngineError.database(context: "taking the migration lock", error)
         }
+        let serverPID = row.count > 1 ? row[1].flatMap { Int32($0) } ?? 0 : 0
+        if serverPID != connection.backendPID && !allowsSessionPooler {
+            if row.first == "t" { release() }
+            throw EngineError.connectionPooler(clientPID: connection.backendPID, serverPID: serverPID)
+        }
+        return row.first == "t"
     }
 
     /// The granted `pg_locks` row `l` of the lock whose key is `k.key`.

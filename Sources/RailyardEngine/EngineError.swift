@@ -21,6 +21,11 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case configuration(String)
     /// The run was stopped before it took the lock.
     case cancelled
+    /// The connection goes through a pooler that may hand each transaction
+    /// to another server session: a session lock would not serialize anything.
+    case connectionPooler(clientPID: Int32, serverPID: Int32)
+    /// Rows of the old scripts' `migrations` table that name no file here.
+    case legacyRowsWithoutFiles(table: String, filenames: [String])
 
     /// A stable name for the kind of error, for JSON.
     public var kind: String {
@@ -34,6 +39,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
         case .embedded: "embedded_database"
         case .configuration: "configuration"
         case .cancelled: "cancelled"
+        case .connectionPooler: "connection_pooler"
+        case .legacyRowsWithoutFiles: "legacy_rows_without_files"
         }
     }
 
@@ -61,6 +68,14 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             return message
         case .cancelled:
             return "the run was stopped before it started migrating"
+        case .connectionPooler(let clientPID, let serverPID):
+            return "the connection goes through a connection pooler (the session said pid \(clientPID), the server runs it as pid \(serverPID)): "
+                + "in transaction pooling, as Railway's PgBouncer template uses, the migration lock is not held and two migrators could both run"
+                + "\n  hint: migrate over the database's direct URL, not the pooler's (a pooler in session mode can be allowed: RAILYARD_POOLER=session)"
+        case .legacyRowsWithoutFiles(let table, let filenames):
+            return "the legacy table \(table) lists \(filenames.count) migration\(filenames.count == 1 ? "" : "s") with no file here: "
+                + filenames.joined(separator: ", ")
+                + "\n  hint: restore the files (their rows would otherwise be forgotten and their SQL never checked), or allow changed migrations to import them as missing"
         }
     }
 }

@@ -198,7 +198,10 @@ struct MigrationRunner {
                     described.hint = (described.hint.map { $0 + "\n  " } ?? "")
                         + "a failed CREATE INDEX CONCURRENTLY can leave an INVALID index behind: drop it (DROP INDEX CONCURRENTLY IF EXISTS …) before --retry-failed"
                 }
-                try? asConnectedUser { try store.recordFailed(file, statement: index, error: described.description) }
+                try? asConnectedUser {
+                    try store.recordFailed(file, statement: index, completed: Migrator.completedChecksum(file, statements: index),
+                                           error: described.description)
+                }
                 try? resetSession()
                 return .failed(described)
             }
@@ -217,7 +220,8 @@ struct MigrationRunner {
         do {
             try inStep {
                 try asConnectedUser {
-                    try store.recordFailed(file, statement: index, error: "interrupted before statement \(index + 1) completed")
+                    try store.recordFailed(file, statement: index, completed: Migrator.completedChecksum(file, statements: index),
+                                           error: "interrupted before statement \(index + 1) completed")
                 }
             }
             try setTimeouts(for: file, local: false, concurrently: NonTransactionalStatement.isConcurrently(statement))

@@ -78,10 +78,11 @@ public final class Migrator: Sendable {
     public func records(connection: PostgresConnection, catalog: MigrationCatalog? = nil) throws -> [AppliedMigration] {
         let store = TrackingStore(connection: connection, configuration: configuration)
         if try store.exists() { return try store.records() }
-        return try (store.legacyRows() ?? []).compactMap { row in
+        return try (store.legacyRows()?.rows ?? []).compactMap { row in
             (try? MigrationFileName(row.filename)).map { name in
-                AppliedMigration(version: name.version, name: name.name, filename: row.filename,
-                                 checksum: catalog?.file(version: name.version)?.checksum, appliedBy: "legacy migrations table")
+                let file = catalog?.files.first { $0.filename == row.filename } ?? catalog?.file(version: name.version)
+                return AppliedMigration(version: name.version, name: name.name, filename: row.filename,
+                                        checksum: file?.checksum, appliedBy: "legacy migrations table")
             }
         }
     }
@@ -112,7 +113,8 @@ public final class Migrator: Sendable {
         defer { connection.close() }
         cancellation?.attach(connection)
         defer { cancellation?.attach(nil) }
-        let lock = AdvisoryLock(connection: connection, schema: configuration.schema)
+        let lock = AdvisoryLock(connection: connection, schema: configuration.schema,
+                                allowsSessionPooler: configuration.allowsSessionPooler)
         try lock.acquire(waitingUpTo: configuration.lockWaitSeconds, cancellation: cancellation) { observer(.waitingForLock(holder: $0)) }
         defer { lock.release() }
         observer(.lockAcquired)
@@ -177,25 +179,55 @@ public final class Migrator: Sendable {
     /// and plans. Runs holding the lock.
     private func preparePlan(_ request: MigrateRequest, catalog: MigrationCatalog, store: TrackingStore,
                              observer: (MigrationEvent) -> Void) throws -> Planner.Plan {
-        try ensureTracking(store: store, catalog: catalog, observer: observer)
+        try ensureTracking(store: store, catalog: catalog, importingUnmatched: request.allowChanged, observer: observer)
         let plan: Planner.Plan
         do {
             plan = try Planner.plan(files: catalog.files, records: store.records(), options: request.plannerOptions)
         } catch let refusal as Planner.Refusal {
             throw EngineError.refused(refusal)
         }
+        try checkResumePoints(plan, store: store)
         observer(.planned(plan.steps))
         return plan
     }
 
+    /// A failed non-transactional migration resumes at the statement it
+    /// reached only while the statements before it are the ones that ran:
+    /// otherwise one would run twice, be skipped, or the file be marked
+    /// applied with nothing run.
+    private func checkResumePoints(_ plan: Planner.Plan, store: TrackingStore) throws {
+        var changed: [MigrationState] = []
+        for step in plan.steps where step.resumeAt > 0 {
+            guard let state = plan.states.first(where: { $0.file?.filename == step.file.filename }) else { continue }
+            let ranAgainst = try store.completedChecksum(version: step.file.version)
+            let current = Self.completedChecksum(step.file, statements: step.resumeAt)
+            let unchanged = ranAgainst.map { $0 == current } ?? (state.record?.checksum == step.file.checksum)
+            if !unchanged { changed.append(state) }
+        }
+        if !changed.isEmpty { throw EngineError.refused(.resumePointChanged(changed)) }
+    }
+
+    /// The checksum of a migration's first `count` statements, each with
+    /// LF line endings (a marker when the file now has fewer).
+    static func completedChecksum(_ file: MigrationFile, statements count: Int) -> String {
+        let statements = Array(file.executableStatements)
+        guard count <= statements.count else { return "beyond the end of the file (\(count) of \(statements.count) statements)" }
+        var bytes: [UInt8] = []
+        for statement in statements.prefix(count) {
+            bytes += MigrationFile.normalizedLineEndings(file.source.bytes[statement.range]) + [0]
+        }
+        return SHA256.hex(bytes)
+    }
+
     /// Creates the tracking tables in one transaction, importing a legacy
     /// `migrations` table the first time. Runs holding the lock.
-    private func ensureTracking(store: TrackingStore, catalog: MigrationCatalog, observer: (MigrationEvent) -> Void) throws {
-        guard try !store.exists() else { return }
+    private func ensureTracking(store: TrackingStore, catalog: MigrationCatalog, importingUnmatched: Bool = false,
+                                observer: (MigrationEvent) -> Void) throws {
+        guard try !store.existsUpgrading() else { return }
         try store.run("creating the tracking tables", "BEGIN")
         do {
             try store.ensureTables()
-            let adopted = try store.adoptLegacy(files: catalog.files)
+            let adopted = try store.adoptLegacy(files: catalog.files, importingUnmatched: importingUnmatched)
             try store.run("creating the tracking tables", "COMMIT")
             if adopted > 0 { observer(.adoptedLegacy(count: adopted)) }
         } catch {
@@ -209,7 +241,8 @@ public final class Migrator: Sendable {
         let catalog = try loadCatalog()
         let connection = try connect()
         defer { connection.close() }
-        let lock = AdvisoryLock(connection: connection, schema: configuration.schema)
+        let lock = AdvisoryLock(connection: connection, schema: configuration.schema,
+                                allowsSessionPooler: configuration.allowsSessionPooler)
         try lock.acquire(waitingUpTo: configuration.lockWaitSeconds, cancellation: nil) { observer(.waitingForLock(holder: $0)) }
         defer { lock.release() }
         try ensureTracking(store: TrackingStore(connection: connection, configuration: configuration),
@@ -223,7 +256,7 @@ public final class Migrator: Sendable {
         try store.run("starting the dry run", "BEGIN")
         defer { _ = try? store.connection.execute("ROLLBACK") }
         try store.ensureTables()
-        _ = try store.adoptLegacy(files: catalog.files)
+        _ = try store.adoptLegacy(files: catalog.files, importingUnmatched: request.allowChanged)
         let plan: Planner.Plan
         do {
             plan = try Planner.plan(files: catalog.files, records: store.records(), options: request.plannerOptions)

@@ -27,6 +27,9 @@ public struct MigratorConfiguration: Sendable {
     public var dryRunStatementTimeoutMilliseconds: Int = 60_000
     /// ... and the whole dry run at most this long.
     public var dryRunTotalMilliseconds: Int = 300_000
+    /// Migrate through a connection pooler in session mode (one server
+    /// session per client): its session lock holds. Off, a pooler is refused.
+    public var allowsSessionPooler = false
     /// Transactional migrations commit without waiting for the WAL flush;
     /// the run ends with one synchronous commit before reporting success.
     public var asynchronousCommits = true
@@ -45,7 +48,12 @@ public struct MigratorConfiguration: Sendable {
     var quotedSchema: String { SQLName.quote(schema) }
     var migrationsTable: String { "\(quotedSchema).railyard_migrations" }
     var runsTable: String { "\(quotedSchema).railyard_runs" }
-    var legacyTable: String { "\(quotedSchema).migrations" }
+    /// Where the old Node scripts' `migrations` table may be: in the tracking
+    /// schema, else in `public`, where the scripts created it.
+    var legacyTableCandidates: [String] {
+        let own = "\(quotedSchema).migrations"
+        return schema == "public" ? [own] : [own, "\"public\".migrations"]
+    }
 }
 
 /// What one `migrate` call should do.

@@ -32,7 +32,8 @@ struct TrackingStore {
                 transactional boolean NOT NULL DEFAULT true,
                 status text NOT NULL DEFAULT 'applied' CHECK (status IN ('applied', 'failed')),
                 failed_statement integer,
-                error text
+                error text,
+                completed_checksum text
             );
             CREATE TABLE IF NOT EXISTS \(configuration.runsTable) (
                 id text PRIMARY KEY,
@@ -47,6 +48,28 @@ struct TrackingStore {
             );
             """)
         return true
+    }
+
+    /// True when `railyard_migrations` exists, after adding to it what
+    /// later versions of Railyard track when an earlier one made it (one
+    /// query when nothing is missing). Call it holding the migration lock.
+    func existsUpgrading() throws -> Bool {
+        let row = try query("checking the tracking table", """
+            SELECT to_regclass($1) IS NOT NULL,
+                   EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'completed_checksum' AND NOT attisdropped)
+            """, [configuration.migrationsTable]).rows.first
+        guard row?[0] == "t" else { return false }
+        if row?[1] != "t" {
+            try run("upgrading the tracking table", "ALTER TABLE \(configuration.migrationsTable) ADD COLUMN IF NOT EXISTS completed_checksum text")
+        }
+        return true
+    }
+
+    /// What a failed non-transactional migration had run: the checksum of
+    /// its completed statements (nil when an earlier Railyard recorded it).
+    func completedChecksum(version: String) throws -> String? {
+        try query("reading how far a failed migration got",
+                  "SELECT completed_checksum FROM \(configuration.migrationsTable) WHERE version = $1", [version]).scalar
     }
 
     /// Changes whenever a tracking row is added, changed or removed: the row
@@ -122,40 +145,69 @@ struct TrackingStore {
 
     /// Records how far a non-transactional migration got: `statement` is the
     /// index of the statement that failed or is about to run.
-    func recordFailed(_ file: MigrationFile, statement: Int, error: String) throws {
+    /// `completed` is the checksum of the statements before `statement`, so
+    /// that a retry resumes only while they are unchanged.
+    func recordFailed(_ file: MigrationFile, statement: Int, completed: String, error: String) throws {
         try query("recording \(file.filename) as failed", """
             INSERT INTO \(configuration.migrationsTable)
-                (version, name, filename, checksum, applied_by, transactional, status, failed_statement, error)
-            VALUES ($1, $2, $3, $4, $5, false, 'failed', $6, $7)
+                (version, name, filename, checksum, applied_by, transactional, status, failed_statement, error, completed_checksum)
+            VALUES ($1, $2, $3, $4, $5, false, 'failed', $6, $7, $8)
             ON CONFLICT (version) DO UPDATE SET
                 checksum = EXCLUDED.checksum, applied_at = now(), applied_by = EXCLUDED.applied_by,
-                status = 'failed', failed_statement = EXCLUDED.failed_statement, error = EXCLUDED.error
+                status = 'failed', failed_statement = EXCLUDED.failed_statement, error = EXCLUDED.error,
+                completed_checksum = EXCLUDED.completed_checksum
             """, [file.version, file.name, file.filename, file.checksum, configuration.appliedBy,
-                  String(statement), error])
+                  String(statement), error, completed])
     }
 
     // MARK: Legacy `migrations(id, filename, executed_at)` table
 
-    /// Rows of the old Node script's table, when it exists.
-    func legacyRows() throws -> [(filename: String, executedAt: String?)]? {
-        let columns = try query("looking for a legacy migrations table", """
-            SELECT attname FROM pg_attribute
-            WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
-            """, [configuration.legacyTable]).rows.compactMap { $0[0] }
-        guard columns.contains("filename") else { return nil }
-        let executedAt = columns.contains("executed_at") ? "executed_at" : "NULL::timestamptz"
-        return try query("reading the legacy migrations table",
-                         "SELECT filename, \(executedAt)::timestamptz::text FROM \(configuration.legacyTable) ORDER BY 1", [])
-            .rows.compactMap { row in row[0].map { ($0, row[1]) } }
+    /// The old Node script's table, where it is: the tracking schema's
+    /// `migrations`, else `public.migrations` (the scripts' own place).
+    func legacyTable() throws -> String? {
+        for table in configuration.legacyTableCandidates {
+            let columns = try query("looking for a legacy migrations table", """
+                SELECT attname FROM pg_attribute
+                WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+                """, [table]).rows.compactMap { $0[0] }
+            if columns.contains("filename") { return table }
+        }
+        return nil
     }
 
-    /// Imports the legacy table's files as applied; returns how many.
-    func adoptLegacy(files: [MigrationFile]) throws -> Int {
-        guard let rows = try legacyRows() else { return 0 }
+    /// Rows of the old Node script's table, when it exists.
+    func legacyRows() throws -> (table: String, rows: [(filename: String, executedAt: String?)])? {
+        guard let table = try legacyTable() else { return nil }
+        let hasExecutedAt = try query("reading the legacy migrations table", """
+            SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'executed_at' AND NOT attisdropped)
+            """, [table]).scalar == "t"
+        let executedAt = hasExecutedAt ? "executed_at" : "NULL::timestamptz"
+        let rows = try query("reading the legacy migrations table",
+                             "SELECT filename, \(executedAt)::timestamptz::text FROM \(table) ORDER BY 1", [])
+            .rows.compactMap { row in row[0].map { (filename: $0, executedAt: row[1]) } }
+        return (table, rows)
+    }
+
+    /// Imports the legacy table's files as applied; returns how many. A row
+    /// that names no file here stops the import (its SQL would be forgotten,
+    /// or run again under another name) unless `importingUnmatched`, when
+    /// those with a usable name are imported to show as missing.
+    func adoptLegacy(files: [MigrationFile], importingUnmatched: Bool = false) throws -> Int {
+        guard let (table, rows) = try legacyRows() else { return 0 }
+        let byFilename = Dictionary(files.map { ($0.filename, $0) }, uniquingKeysWith: { first, _ in first })
+        func match(_ filename: String) -> MigrationFile? {
+            byFilename[filename] ?? (try? MigrationFileName(filename)).flatMap { name in
+                files.first { VersionOrder.same($0.version, name.version) }
+            }
+        }
+        let unmatched = rows.map(\.filename).filter { match($0) == nil }
+        if !unmatched.isEmpty && !importingUnmatched {
+            throw EngineError.legacyRowsWithoutFiles(table: table, filenames: unmatched)
+        }
         var count = 0
         for row in rows {
             guard let name = try? MigrationFileName(row.filename) else { continue }
-            let current = files.first { VersionOrder.same($0.version, name.version) }
+            let current = match(row.filename)
             let result = try query("importing \(row.filename) from the legacy migrations table", """
                 INSERT INTO \(configuration.migrationsTable)
                     (version, name, filename, checksum, applied_at, applied_by, transactional, status)

@@ -118,6 +118,8 @@ extension DatabaseOptions {
         if let delay = Environment.value("RAILYARD_LOCK_RETRY_DELAY").flatMap(TimeoutValue.milliseconds) {
             configuration.lockRetryDelayMilliseconds = delay
         }
+        // Only a pooler in session mode keeps one server session per client.
+        configuration.allowsSessionPooler = Environment.value("RAILYARD_POOLER")?.lowercased() == "session"
         if let limit = Environment.value("RAILYARD_DRY_RUN_STATEMENT_TIMEOUT").flatMap(TimeoutValue.milliseconds), limit > 0 {
             configuration.dryRunStatementTimeoutMilliseconds = limit
         }

@@ -38,6 +38,8 @@ public enum Planner {
         case failed([MigrationState])
         case outOfOrder([MigrationState])
         case unknownTarget(String)
+        /// Failed migrations whose statements before the resume point changed.
+        case resumePointChanged([MigrationState])
 
         public var description: String {
             switch self {
@@ -51,6 +53,8 @@ public enum Planner {
                 "pending migration older than the newest applied one (--strict-order): \(Self.names(states))"
             case .unknownTarget(let version):
                 "no migration has version \(version)"
+            case .resumePointChanged(let states):
+                "a failed migration's statements that already ran have changed since: \(Self.names(states)). Resuming would run one twice, skip one, or mark it applied with nothing run: restore the file as it was when it failed (put new statements after the failed one), or finish the migration by hand"
             }
         }
 

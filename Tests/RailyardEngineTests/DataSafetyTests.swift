@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import RailyardEngine
+
+/// Resuming a failed migration only where it stopped, and adopting the old
+/// scripts' table where they put it.
+@Suite("Data safety")
+struct DataSafetyTests {
+    func migrate(_ folder: MigrationFolder, _ database: TestDatabase, _ extra: [String] = [],
+                 environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--dir", folder.url.path] + extra,
+                           environment: ["DATABASE_URL": database.conninfo].merging(environment) { $1 }, timeout: 60)
+    }
+
+    static let failing = """
+        -- railyard:no-transaction
+        CREATE TABLE log (n int);
+        INSERT INTO log VALUES (1);
+        INSERT INTO log VALUES (1 / (SELECT count(*) FROM log WHERE n = 99));
+        INSERT INTO log VALUES (3);
+        """
+
+    /// A database with `failing` failed at its third statement.
+    func failedMigration() throws -> (TestDatabase, MigrationFolder) {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(["20250101000000_backfill.sql": Self.failing])
+        let first = try migrate(folder, database)
+        #expect(first.status == 1)
+        #expect(try database.scalar("SELECT failed_statement FROM railyard_migrations") == "2")
+        return (database, folder)
+    }
+
+    @Test func retryResumesWhenOnlyTheFailedStatementChanged() throws {
+        let (database, folder) = try failedMigration()
+        try folder.write("20250101000000_backfill.sql", Self.failing.replacingOccurrences(of: "1 / (SELECT count(*) FROM log WHERE n = 99)", with: "2"))
+        let retry = try migrate(folder, database, ["--retry-failed"])
+        #expect(retry.status == 0, "\(retry.stderr)")
+        #expect(try database.scalar("SELECT string_agg(n::text, ',' ORDER BY n) FROM log") == "1,2,3", "nothing ran twice")
+    }
+
+    @Test(arguments: [
+        // An already-run statement deleted: resuming at index 2 would skip "2".
+        ("-- railyard:no-transaction\nCREATE TABLE log (n int);\nINSERT INTO log VALUES (2);\nINSERT INTO log VALUES (3);\n", "deleted"),
+        // The file shortened: index 2 is past its end, and it would be marked applied.
+        ("-- railyard:no-transaction\nCREATE TABLE log (n int);\n", "shortened"),
+        // An already-run statement edited.
+        (failing.replacingOccurrences(of: "VALUES (1);", with: "VALUES (10);"), "edited"),
+    ])
+    func retryRefusesWhenWhatAlreadyRanChanged(contents: String, how: String) throws {
+        let (database, folder) = try failedMigration()
+        try folder.write("20250101000000_backfill.sql", contents)
+        let retry = try migrate(folder, database, ["--retry-failed"])
+        #expect(retry.status == 1, "\(how): \(retry.stdout)")
+        #expect(retry.stderr.contains("statements that already ran have changed"), "\(how): \(retry.stderr)")
+        #expect(try database.scalar("SELECT status FROM railyard_migrations") == "failed")
+        #expect(try database.scalar("SELECT string_agg(n::text, ',' ORDER BY n) FROM log") == "1")
+    }
+
+    @Test func theScriptsTableIsFoundInPublicWhateverTheTrackingSchema() throws {
+        let database = try TestDatabase.create()
+        try database.execute("""
+            CREATE TABLE public.migrations (id serial PRIMARY KEY, filename text NOT NULL, executed_at timestamptz DEFAULT now());
+            INSERT INTO public.migrations (filename) VALUES ('001_initial.sql');
+            CREATE TABLE initial (id int);
+            """)
+        let folder = try MigrationFolder(["001_initial.sql": "CREATE TABLE initial (id int);", "002_next.sql": "CREATE TABLE next ();"])
+        let result = try migrate(folder, database, environment: ["RAILYARD_SCHEMA": "ops"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Imported 1 migration"))
+        #expect(!result.stdout.contains("001_initial.sql ("), "the adopted migration must not run again")
+        #expect(try database.scalar("SELECT string_agg(version, ',' ORDER BY version) FROM ops.railyard_migrations") == "001,002")
+    }
+
+    @Test func legacyRowsWithoutFilesStopTheAdoption() throws {
+        let database = try TestDatabase.create()
+        try database.execute("""
+            CREATE TABLE migrations (id serial PRIMARY KEY, filename text NOT NULL, executed_at timestamptz DEFAULT now());
+            INSERT INTO migrations (filename) VALUES ('001_initial.sql'), ('002_gone.sql'), ('hotfix-by-hand.sql');
+            CREATE TABLE initial (id int);
+            """)
+        let folder = try MigrationFolder(["001_initial.sql": "CREATE TABLE initial (id int);", "003_next.sql": "CREATE TABLE next ();"])
+        let refused = try migrate(folder, database)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("002_gone.sql, hotfix-by-hand.sql"), "\(refused.stderr)")
+        #expect(try !database.tableExists("next"))
+        #expect(try !database.tableExists("public.railyard_migrations"), "nothing is imported half-way")
+
+        let allowed = try migrate(folder, database, ["--allow-changed"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(try database.scalar("SELECT string_agg(version, ',' ORDER BY version) FROM railyard_migrations") == "001,002,003")
+    }
+}
