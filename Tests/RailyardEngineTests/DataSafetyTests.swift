@@ -6,12 +6,6 @@ import Testing
 /// scripts' table where they put it.
 @Suite("Data safety")
 struct DataSafetyTests {
-    func migrate(_ folder: MigrationFolder, _ database: TestDatabase, _ extra: [String] = [],
-                 environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--dir", folder.url.path] + extra,
-                           environment: ["DATABASE_URL": database.conninfo].merging(environment) { $1 }, timeout: 60)
-    }
-
     static let failing = """
         -- railyard:no-transaction
         CREATE TABLE log (n int);
@@ -24,7 +18,7 @@ struct DataSafetyTests {
     func failedMigration() throws -> (TestDatabase, MigrationFolder) {
         let database = try TestDatabase.create()
         let folder = try MigrationFolder(["20250101000000_backfill.sql": Self.failing])
-        let first = try migrate(folder, database)
+        let first = try database.migrateCommand(folder)
         #expect(first.status == 1)
         #expect(try database.scalar("SELECT failed_statement FROM railyard_migrations") == "2")
         return (database, folder)
@@ -33,7 +27,7 @@ struct DataSafetyTests {
     @Test func retryResumesWhenOnlyTheFailedStatementChanged() throws {
         let (database, folder) = try failedMigration()
         try folder.write("20250101000000_backfill.sql", Self.failing.replacingOccurrences(of: "1 / (SELECT count(*) FROM log WHERE n = 99)", with: "2"))
-        let retry = try migrate(folder, database, ["--retry-failed"])
+        let retry = try database.migrateCommand(folder, ["--retry-failed"])
         #expect(retry.status == 0, "\(retry.stderr)")
         #expect(try database.scalar("SELECT string_agg(n::text, ',' ORDER BY n) FROM log") == "1,2,3", "nothing ran twice")
     }
@@ -49,7 +43,7 @@ struct DataSafetyTests {
     func retryRefusesWhenWhatAlreadyRanChanged(contents: String, how: String) throws {
         let (database, folder) = try failedMigration()
         try folder.write("20250101000000_backfill.sql", contents)
-        let retry = try migrate(folder, database, ["--retry-failed"])
+        let retry = try database.migrateCommand(folder, ["--retry-failed"])
         #expect(retry.status == 1, "\(how): \(retry.stdout)")
         #expect(retry.stderr.contains("statements that already ran have changed"), "\(how): \(retry.stderr)")
         #expect(try database.scalar("SELECT status FROM railyard_migrations") == "failed")
@@ -64,7 +58,7 @@ struct DataSafetyTests {
             CREATE TABLE initial (id int);
             """)
         let folder = try MigrationFolder(["001_initial.sql": "CREATE TABLE initial (id int);", "002_next.sql": "CREATE TABLE next ();"])
-        let result = try migrate(folder, database, environment: ["RAILYARD_SCHEMA": "ops"])
+        let result = try database.migrateCommand(folder, environment: ["RAILYARD_SCHEMA": "ops"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Imported 1 migration"))
         #expect(!result.stdout.contains("001_initial.sql ("), "the adopted migration must not run again")
@@ -79,13 +73,13 @@ struct DataSafetyTests {
             CREATE TABLE initial (id int);
             """)
         let folder = try MigrationFolder(["001_initial.sql": "CREATE TABLE initial (id int);", "003_next.sql": "CREATE TABLE next ();"])
-        let refused = try migrate(folder, database)
+        let refused = try database.migrateCommand(folder)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("002_gone.sql, hotfix-by-hand.sql"), "\(refused.stderr)")
         #expect(try !database.tableExists("next"))
         #expect(try !database.tableExists("public.railyard_migrations"), "nothing is imported half-way")
 
-        let allowed = try migrate(folder, database, ["--allow-changed"])
+        let allowed = try database.migrateCommand(folder, ["--allow-changed"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(try database.scalar("SELECT string_agg(version, ',' ORDER BY version) FROM railyard_migrations") == "001,002,003")
     }

@@ -8,16 +8,10 @@ import PostgresClient
 /// changes, and a dry run's bounds.
 @Suite("Execution hardening")
 struct ExecutionHardeningTests {
-    func migrate(_ folder: MigrationFolder, _ database: TestDatabase, _ extra: [String] = [],
-                 environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--dir", folder.url.path] + extra,
-                           environment: ["DATABASE_URL": database.conninfo].merging(environment) { $1 }, timeout: 60)
-    }
-
     @Test func statementAfterACommentEndedByALoneCarriageReturnRuns() throws {
         let database = try TestDatabase.create()
         let folder = try MigrationFolder(["20250101000000_cr.sql": "CREATE TABLE a (); -- made on an old Mac\rCREATE TABLE b ();\r"])
-        let result = try migrate(folder, database)
+        let result = try database.migrateCommand(folder)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try database.tableExists("a") && database.tableExists("b"))
     }
@@ -29,7 +23,7 @@ struct ExecutionHardeningTests {
             "20250102000000_copy.sql": "COPY t FROM stdin; INSERT INTO log VALUES ('after the data');\n1\n2\n\\.\nINSERT INTO log VALUES ('last');\n",
             "20250103000000_stdout.sql": "COPY t FROM STDOUT;\n3\n\\.\n",
         ])
-        let result = try migrate(folder, database)
+        let result = try database.migrateCommand(folder)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try database.scalar("SELECT string_agg(n::text, ',' ORDER BY n) FROM t") == "1,2,3")
         #expect(try database.scalar("SELECT string_agg(what, ',' ORDER BY what) FROM log") == "after the data,last")
@@ -49,7 +43,7 @@ struct ExecutionHardeningTests {
             "20250103000000_later.sql": "CREATE TABLE later ();",
         ])
         let started = Date()
-        let result = try migrate(folder, database)
+        let result = try database.migrateCommand(folder)
         #expect(Date().timeIntervalSince(started) < 30, "a COPY the engine does not expect must never spin")
         #expect(result.status == 1)
         let line = transactional ? 2 : 3
@@ -66,7 +60,7 @@ struct ExecutionHardeningTests {
         let database = try TestDatabase.create()
         // The last statement of the file: no line follows, so no data.
         let folder = try MigrationFolder(["20250101000000_t.sql": "CREATE TABLE t (n int);\nCOPY t FROM stdin;"])
-        let result = try migrate(folder, database)
+        let result = try database.migrateCommand(folder)
         #expect(result.status == 1)
         #expect(result.stderr.contains("20250101000000_t.sql:2:1"), "\(result.stderr)")
         #expect(try !database.tableExists("t"))
@@ -97,7 +91,7 @@ struct ExecutionHardeningTests {
                   NOT EXISTS (SELECT FROM pg_prepared_statements) AS no_prepared, pg_sleep(0.01) IS NOT NULL AS slept;
                 """,
         ])
-        let result = try migrate(folder, database)
+        let result = try database.migrateCommand(folder)
         defer { _ = try? database.execute("DROP OWNED BY \(role); DROP ROLE \(role)") }
         #expect(result.status == 0, "\(result.stderr)")
         let row = try database.execute("SELECT search_path, who, replication_role, statement_timeout, no_temp_table, no_prepared FROM observed").rows.first
@@ -108,7 +102,7 @@ struct ExecutionHardeningTests {
         let database = try TestDatabase.create()
         let folder = try MigrationFolder(["20250101000000_slow.sql": "CREATE TABLE t ();\nSELECT pg_sleep(20);"])
         let started = Date()
-        let result = try migrate(folder, database, ["--dry-run"], environment: ["RAILYARD_DRY_RUN_STATEMENT_TIMEOUT": "500ms"])
+        let result = try database.migrateCommand(folder, ["--dry-run"], environment: ["RAILYARD_DRY_RUN_STATEMENT_TIMEOUT": "500ms"])
         #expect(Date().timeIntervalSince(started) < 15)
         #expect(result.status == 1)
         #expect(result.stderr.contains("57014"), "\(result.stderr)")
@@ -123,7 +117,7 @@ struct ExecutionHardeningTests {
             "20250103000000_c.sql": "SELECT 1;",
         ])
         let started = Date()
-        let result = try migrate(folder, database, ["--dry-run", "--json"], environment: ["RAILYARD_DRY_RUN_TIMEOUT": "1500ms"])
+        let result = try database.migrateCommand(folder, ["--dry-run", "--json"], environment: ["RAILYARD_DRY_RUN_TIMEOUT": "1500ms"])
         #expect(Date().timeIntervalSince(started) < 8)
         #expect(result.status == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -143,8 +137,7 @@ struct TimingSensitiveDurabilityTests {
     @Test func runThatAppliesNothingFlushesWhatItFound() throws {
         let database = try TestDatabase.create()
         let folder = try MigrationFolder(["20250101000000_a.sql": "CREATE TABLE a (n int);"])
-        let migrate = { try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--dir", folder.url.path],
-                                           environment: ["DATABASE_URL": database.conninfo]) }
+        let migrate = { try database.migrateCommand(folder) }
         #expect(try migrate().status == 0)
         let server = try PostgresConnection(conninfo: try TestDatabase.serverConninfo())
         try server.execute("ALTER SYSTEM SET wal_writer_delay = '10s'")

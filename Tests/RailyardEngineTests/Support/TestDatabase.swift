@@ -98,3 +98,12 @@ enum RepositoryPaths {
             ?? root.appendingPathComponent(".build/debug/railyard-server").path
     }
 }
+
+extension TestDatabase {
+    /// `railyard-server migrate --dir folder` against this database, as Railway's pre-deploy runs it.
+    func migrateCommand(_ folder: MigrationFolder, _ extra: [String] = [], environment: [String: String] = [:],
+                        timeout: TimeInterval = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--dir", folder.url.path] + extra,
+                           environment: ["DATABASE_URL": conninfo].merging(environment) { $1 }, timeout: timeout)
+    }
+}
