@@ -64,6 +64,11 @@ public struct AdvisoryLock {
           AND l.objid::bigint = (k.key & 4294967295)
         """
 
+    /// The pid of the session holding the migration lock of the schema in `$1`.
+    static let holderPIDQuery = """
+        SELECT l.pid FROM (SELECT \(keyExpression) AS key) k, pg_locks l WHERE \(grantedLockCondition)
+        """
+
     /// Whether any session holds the migration lock of `schema`.
     public static func isHeld(schema: String, on connection: PostgresConnection) throws -> Bool {
         try connection.execute("""

@@ -27,20 +27,20 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     /// Rows of the old scripts' `migrations` table that name no file here.
     case legacyRowsWithoutFiles(table: String, filenames: [String])
 
-    /// A stable name for the kind of error, for JSON.
-    public var kind: String {
+    /// The kind of failure, as runs and JSON name it.
+    public var kind: FailureKind {
         switch self {
-        case .directory: "directory"
-        case .invalidMigrations: "invalid_migrations"
-        case .refused: "refused"
-        case .unreachable: "unreachable"
-        case .lockWaitTimedOut: "lock_wait_timeout"
-        case .database: "database"
-        case .embedded: "embedded_database"
-        case .configuration: "configuration"
-        case .cancelled: "cancelled"
-        case .connectionPooler: "connection_pooler"
-        case .legacyRowsWithoutFiles: "legacy_rows_without_files"
+        case .directory: .directory
+        case .invalidMigrations: .invalidMigrations
+        case .refused: .refused
+        case .unreachable: .unreachable
+        case .lockWaitTimedOut: .lockWaitTimeout
+        case .database: .database
+        case .embedded: .embeddedDatabase
+        case .configuration: .configuration
+        case .cancelled: .cancelled
+        case .connectionPooler: .connectionPooler
+        case .legacyRowsWithoutFiles: .legacyRowsWithoutFiles
         }
     }
 

@@ -7,12 +7,14 @@ struct MigrationRunner {
     let connection: PostgresConnection
     let configuration: MigratorConfiguration
     let store: TrackingStore
-    let watcher: LockWatcher
+    let journal: RunJournal
+    let monitor: RunMonitor
+    let cancellation: MigrationCancellation
     let observer: (MigrationEvent) -> Void
 
     enum Outcome {
         case applied(milliseconds: Int)
-        case failed(MigrationFailure)
+        case failed(RunFailure)
     }
 
     /// A statement that failed, and which.
@@ -22,9 +24,16 @@ struct MigrationRunner {
         var statement: SQLStatement?
     }
 
-    func apply(_ step: Planner.Step) -> Outcome {
+    /// Where the migration's step is recorded: its run and position.
+    struct StepPlace {
+        var runID: String
+        var position: Int
+    }
+
+    func apply(_ step: Planner.Step, at place: StepPlace) -> Outcome {
         _ = connection.drainNotices()  // Railyard's own, not the migration's
-        return step.file.transactional ? applyInTransaction(step.file) : applyStatementByStatement(step.file, from: step.resumeAt)
+        return step.file.transactional ? applyInTransaction(step.file, at: place)
+            : applyStatementByStatement(step.file, from: step.resumeAt, at: place)
     }
 
     /// The tracking row is written as the user Railyard connected as, even
@@ -57,25 +66,25 @@ struct MigrationRunner {
 
     /// The statements and the tracking row in one transaction; retried
     /// after `lock_timeout` failures.
-    private func applyInTransaction(_ file: MigrationFile) -> Outcome {
+    private func applyInTransaction(_ file: MigrationFile, at place: StepPlace) -> Outcome {
         var attempt = 0
         while true {
             let started = Date()
-            watcher.begin()
-            let failure = runTransaction(file, started: started)
-            let waitedFor = watcher.end()
+            monitor.begin(filename: file.filename, attempt: attempt + 1, attempts: configuration.lockRetries + 1)
+            let failure = runTransaction(file, started: started, at: place)
+            let waitedFor = monitor.end()
             guard let failure else { return .applied(milliseconds: Self.milliseconds(since: started)) }
-            if failure.error.isLockTimeout && attempt < configuration.lockRetries {
+            if failure.error.isLockTimeout && attempt < configuration.lockRetries
+                && backOff(file, attempt: attempt + 1, reason: waitedFor ?? failure.error.message) {
                 attempt += 1
-                backOff(file, attempt: attempt, reason: waitedFor ?? failure.error.message)
                 continue
             }
             return .failed(describe(failure, in: file, waitedFor: waitedFor))
         }
     }
 
-    private func runTransaction(_ file: MigrationFile, started: Date) -> StatementFailure? {
-        if Self.canPipeline(file) { return runPipelined(file) }
+    private func runTransaction(_ file: MigrationFile, started: Date, at place: StepPlace) -> StatementFailure? {
+        if Self.canPipeline(file) { return runPipelined(file, at: place) }
         do {
             try begin()
             try setTimeouts(for: file, local: true, concurrently: false)
@@ -83,6 +92,8 @@ struct MigrationRunner {
             try inStep {
                 try connection.execute(Self.backToConnectedUser)
                 try store.recordApplied(file, milliseconds: Self.milliseconds(since: started))
+                let (sql, parameters) = journal.stepAppliedQuery(runID: place.runID, position: place.position)
+                try connection.execute(sql, parameters)
             }
             try inStep { try connection.execute("COMMIT") }
             try resetSession()
@@ -103,7 +114,7 @@ struct MigrationRunner {
     /// only lose the last migrations whole, tracking rows included; the
     /// migrator makes the run durable with one synchronous commit at the end
     /// before it reports success.
-    private func runPipelined(_ file: MigrationFile) -> StatementFailure? {
+    private func runPipelined(_ file: MigrationFile, at place: StepPlace) -> StatementFailure? {
         let statements = Array(file.executableStatements)
         var queries: [(sql: String, parameters: [String?])] = [("BEGIN", [])]
         let (lockTimeout, statementTimeout) = timeouts(for: file, concurrently: false)
@@ -115,6 +126,7 @@ struct MigrationRunner {
         queries += statements.map { (file.source.text($0.range), []) }
         queries.append((Self.backToConnectedUser, []))
         queries.append(store.recordAppliedQuery(file))
+        queries.append(journal.stepAppliedQuery(runID: place.runID, position: place.position))
         queries.append(("COMMIT", []))
         let committed = queries.count
         queries += SessionState.reset(serverVersion: connection.serverVersionNumber).map { ($0, []) }
@@ -178,19 +190,19 @@ struct MigrationRunner {
     /// One statement at a time, each committed on its own. Progress is
     /// recorded before each statement, so an interrupted run leaves a
     /// `failed` row naming the statement reached, and a retry resumes there.
-    private func applyStatementByStatement(_ file: MigrationFile, from first: Int) -> Outcome {
+    private func applyStatementByStatement(_ file: MigrationFile, from first: Int, at place: StepPlace) -> Outcome {
         let started = Date()
         let statements = Array(file.executableStatements)
         for index in statements.indices where index >= first {
             var attempt = 0
             while true {
-                watcher.begin()
+                monitor.begin(filename: file.filename, attempt: attempt + 1, attempts: configuration.lockRetries + 1)
                 let failure = runAlone(statements[index], at: index, of: file)
-                let waitedFor = watcher.end()
+                let waitedFor = monitor.end()
                 guard let failure else { break }
-                if failure.error.isLockTimeout && attempt < configuration.lockRetries {
+                if failure.error.isLockTimeout && attempt < configuration.lockRetries
+                    && backOff(file, attempt: attempt + 1, reason: waitedFor ?? failure.error.message) {
                     attempt += 1
-                    backOff(file, attempt: attempt, reason: waitedFor ?? failure.error.message)
                     continue
                 }
                 var described = describe(failure, in: file, waitedFor: waitedFor)
@@ -207,7 +219,11 @@ struct MigrationRunner {
             }
         }
         do {
-            try asConnectedUser { try store.recordApplied(file, milliseconds: Self.milliseconds(since: started)) }
+            try asConnectedUser {
+                try store.recordApplied(file, milliseconds: Self.milliseconds(since: started))
+                let (sql, parameters) = journal.stepAppliedQuery(runID: place.runID, position: place.position)
+                try connection.execute(sql, parameters)
+            }
         } catch {
             try? resetSession()
             return .failed(describe(StatementFailure(error: Self.postgresError(error)), in: file, waitedFor: nil))
@@ -273,15 +289,22 @@ struct MigrationRunner {
         }
     }
 
-    private func backOff(_ file: MigrationFile, attempt: Int, reason: String) {
+    /// Waits before another attempt, visibly; false when the run was
+    /// cancelled meanwhile (then no attempt follows).
+    private func backOff(_ file: MigrationFile, attempt: Int, reason: String) -> Bool {
+        guard !cancellation.isCancelled else { return false }
         let delay = configuration.lockRetryDelayMilliseconds << (attempt - 1)
         observer(.retrying(filename: file.filename, attempt: attempt, delayMilliseconds: delay,
                            reason: "lock timeout: \(reason)"))
-        Thread.sleep(forTimeInterval: Double(delay) / 1000)
+        monitor.publish(LockWait(kind: .retryBackoff, filename: file.filename, holder: reason,
+                                 attempt: attempt + 1, attempts: configuration.lockRetries + 1))
+        let cancelled = cancellation.sleep(Double(delay) / 1000)
+        monitor.publish(nil)
+        return !cancelled
     }
 
-    func describe(_ failure: StatementFailure, in file: MigrationFile, waitedFor: String?) -> MigrationFailure {
-        var described = MigrationFailure(file: file, statementIndex: failure.index, statement: failure.statement, error: failure.error)
+    func describe(_ failure: StatementFailure, in file: MigrationFile, waitedFor: String?) -> RunFailure {
+        var described = RunFailure(file: file, statementIndex: failure.index, statement: failure.statement, error: failure.error)
         if failure.error.isLockTimeout {
             let lockTimeout = file.options.lockTimeoutMilliseconds ?? configuration.lockTimeoutMilliseconds
             described.waitedFor = waitedFor ?? "a lock needed by this statement (the holder was not seen: lock_timeout \(lockTimeout) ms)"

@@ -101,18 +101,20 @@ public final class Migrator: Sendable {
 
     // MARK: Migrate
 
-    /// Applies pending migrations under the migration lock. Problems found
-    /// before anything runs are thrown; a migration that fails is reported
-    /// in the returned report (status `failed`).
-    public func migrate(_ request: MigrateRequest = .init(), cancellation: MigrationCancellation? = nil,
-                        observer: @escaping (MigrationEvent) -> Void = { _ in }) throws -> MigrationRunReport {
+    /// Applies pending migrations under the migration lock, recording the
+    /// run in `railyard_runs`. Problems found before anything runs are
+    /// thrown; a migration that fails is reported in the returned run
+    /// (status `failed`, or `cancelled` when it was stopped).
+    public func migrate(_ request: MigrateRequest = .init(), cancellation given: MigrationCancellation? = nil,
+                        observer: @escaping (MigrationEvent) -> Void = { _ in }) throws -> Run {
         if let target = request.target, !VersionOrder.isValid(target) {
-            throw EngineError.configuration("--target must be a migration version (digits), not '\(target)'")
+            throw EngineError.configuration("the target must be a migration version (digits), not '\(target)'")
         }
+        let cancellation = given ?? MigrationCancellation()
         let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: true)
         defer { connection.close() }
-        cancellation?.attach(connection)
-        defer { cancellation?.attach(nil) }
+        cancellation.attach(connection)
+        defer { cancellation.attach(nil) }
         let lock = AdvisoryLock(connection: connection, schema: configuration.schema,
                                 allowsSessionPooler: configuration.allowsSessionPooler)
         try lock.acquire(waitingUpTo: configuration.lockWaitSeconds, cancellation: cancellation) { observer(.waitingForLock(holder: $0)) }
@@ -125,28 +127,35 @@ public final class Migrator: Sendable {
 
     /// Everything `migrate` does once it holds the lock.
     private func apply(_ request: MigrateRequest, catalog: MigrationCatalog, connection: PostgresConnection,
-                       cancellation: MigrationCancellation?, observer: @escaping (MigrationEvent) -> Void) throws -> MigrationRunReport {
-        let watcher = LockWatcher(conninfo: configuration.conninfo, watchedPID: connection.backendPID)
-        defer { watcher.shutdown() }
+                       cancellation: MigrationCancellation, observer: @escaping (MigrationEvent) -> Void) throws -> Run {
+        let journal = RunJournal(configuration: configuration)
+        let monitor = RunMonitor(conninfo: configuration.conninfo, watchedPID: connection.backendPID, journal: journal,
+                                 cancellation: cancellation) { observer(.waiting($0)) }
+        defer { monitor.shutdown() }
         let store = TrackingStore(connection: connection, configuration: configuration)
-        let runner = MigrationRunner(connection: connection, configuration: configuration, store: store,
-                                     watcher: watcher, observer: observer)
+        let runner = MigrationRunner(connection: connection, configuration: configuration, store: store, journal: journal,
+                                     monitor: monitor, cancellation: cancellation, observer: observer)
         if request.dryRun {
-            return try dryRun(request, catalog: catalog, store: store, runner: runner, observer: observer)
+            return try dryRun(request, catalog: catalog, store: store, runner: runner, journal: journal, observer: observer)
         }
-        let plan = try preparePlan(request, catalog: catalog, store: store, observer: observer)
-        var report = MigrationRunReport(status: .succeeded, dryRun: false, target: request.target,
-                                        steps: plan.steps.map { Self.pendingStep($0) }, failure: nil)
+        let plan: Planner.Plan
+        do {
+            plan = try preparePlan(request, catalog: catalog, store: store, observer: observer)
+        } catch {
+            try? recordRefused(request, error: error, journal: journal, connection: connection)
+            throw error
+        }
+        var report = Self.newRun(request, steps: plan.steps)
+        try journal.recordStarted(report, on: connection)
+        monitor.follow(runID: report.id)
         for (index, step) in plan.steps.enumerated() {
-            if cancellation?.isCancelled == true {
-                report.status = .failed
-                report.cancelled = true
+            if cancellation.isCancelled {
+                report.status = .cancelled
                 markSkipped(&report, after: index - 1, reason: "cancelled: the run was stopped", observer: observer)
-                try makeDurable(report, store: store)
-                return report
+                return try finish(report, cancellation: cancellation, journal: journal, connection: connection)
             }
             observer(.started(version: step.file.version, filename: step.file.filename))
-            switch runner.apply(step) {
+            switch runner.apply(step, at: .init(runID: report.id, position: index)) {
             case .applied(let milliseconds):
                 report.steps[index].status = .applied
                 report.steps[index].durationMs = milliseconds
@@ -154,25 +163,40 @@ public final class Migrator: Sendable {
                                     milliseconds: milliseconds, outOfOrder: step.outOfOrder))
             case .failed(let failure):
                 report.steps[index].status = .failed
-                report.status = .failed
-                report.failure = failure
-                report.cancelled = cancellation?.isCancelled == true
+                report.steps[index].error = failure.description
+                report.status = cancellation.isCancelled ? .cancelled : .failed
+                report.error = failure
                 observer(.failed(failure))
                 markSkipped(&report, after: index, observer: observer)
-                try makeDurable(report, store: store)
-                return report
+                return try finish(report, cancellation: cancellation, journal: journal, connection: connection)
             }
         }
-        try makeDurable(report, store: store)
-        return report
+        return try finish(report, cancellation: cancellation, journal: journal, connection: connection)
     }
 
-    /// Success is reported only once the work is durable: after
-    /// asynchronous commits, one synchronous commit flushes them all.
-    /// A run that applied nothing makes the work it found durable too: a
-    /// peer's asynchronous commits may not be flushed yet.
-    private func makeDurable(_ report: MigrationRunReport, store: TrackingStore) throws {
-        try store.makeDurable(touching: report.steps.last(where: { $0.status == .applied })?.version)
+    /// Records the run's end. Success is reported only once the work is
+    /// durable: that record is written with a synchronous commit, which
+    /// flushes every asynchronous one before it, this run's and its peers'.
+    private func finish(_ run: Run, cancellation: MigrationCancellation, journal: RunJournal,
+                        connection: PostgresConnection) throws -> Run {
+        var run = run
+        run.finishedAt = Date()
+        if run.status == .running { run.status = .succeeded }
+        if run.status == .cancelled { run.cancelledBy = cancellation.cancelledBy }
+        try journal.recordFinished(run, on: connection)
+        return run
+    }
+
+    /// A run refused before it planned anything is recorded too, failed
+    /// with the reason (when the run history exists).
+    private func recordRefused(_ request: MigrateRequest, error: any Error, journal: RunJournal, connection: PostgresConnection) throws {
+        guard try TrackingStore(connection: connection, configuration: configuration).existsUpgrading() else { return }
+        var run = Self.newRun(request, steps: [])
+        run.status = .failed
+        run.error = RunFailure(kind: (error as? EngineError)?.kind ?? .error, message: "\(error)")
+        try journal.recordStarted(run, on: connection)
+        run.finishedAt = Date()
+        try journal.recordFinished(run, on: connection)
     }
 
     /// Creates the tracking tables (adopting a legacy table the first time)
@@ -252,7 +276,20 @@ public final class Migrator: Sendable {
     /// Runs every pending transactional migration inside one transaction that
     /// is rolled back, each under a savepoint, stopping at the first failure.
     private func dryRun(_ request: MigrateRequest, catalog: MigrationCatalog, store: TrackingStore,
-                        runner: MigrationRunner, observer: (MigrationEvent) -> Void) throws -> MigrationRunReport {
+                        runner: MigrationRunner, journal: RunJournal, observer: (MigrationEvent) -> Void) throws -> Run {
+        // Everything a dry run writes is rolled back; its record is written after.
+        var report = try dryRunInTransaction(request, catalog: catalog, store: store, runner: runner, observer: observer)
+        if report.status == .running { report.status = .succeeded }
+        report.finishedAt = Date()
+        if try store.existsUpgrading() {
+            try journal.recordStarted(report, on: store.connection)
+            try journal.recordFinished(report, on: store.connection)
+        }
+        return report
+    }
+
+    private func dryRunInTransaction(_ request: MigrateRequest, catalog: MigrationCatalog, store: TrackingStore,
+                                     runner: MigrationRunner, observer: (MigrationEvent) -> Void) throws -> Run {
         try store.run("starting the dry run", "BEGIN")
         defer { _ = try? store.connection.execute("ROLLBACK") }
         try store.ensureTables()
@@ -264,8 +301,7 @@ public final class Migrator: Sendable {
             throw EngineError.refused(refusal)
         }
         observer(.planned(plan.steps))
-        var report = MigrationRunReport(status: .succeeded, dryRun: true, target: request.target,
-                                        steps: plan.steps.map { Self.pendingStep($0) }, failure: nil)
+        var report = Self.newRun(request, steps: plan.steps)
         let deadline = Date().addingTimeInterval(Double(configuration.dryRunTotalMilliseconds) / 1000)
         let total = configuration.dryRunTotalMilliseconds
         let dryRunLimit = total % 1000 == 0 ? "\(total / 1000) s" : "\(total) ms"
@@ -275,17 +311,17 @@ public final class Migrator: Sendable {
             if remaining <= 0 {
                 let limit = PostgresError(kind: .client, message: "the dry run reached its time limit (\(dryRunLimit)) before this migration; nothing was written")
                 report.status = .failed
-                report.failure = MigrationFailure(file: file, statementIndex: nil, statement: nil, error: limit)
+                report.error = RunFailure(file: file, statementIndex: nil, statement: nil, error: limit)
                 report.steps[index].status = .skipped
-                report.steps[index].note = limit.message
-                observer(.failed(report.failure!))
+                report.steps[index].error = limit.message
+                observer(.failed(report.error!))
                 markSkipped(&report, after: index, reason: "not tried: the dry run's time limit was reached", observer: observer)
                 return report
             }
             guard file.transactional else {
                 report.steps[index].status = .skipped
-                report.steps[index].note = "transaction:false migrations cannot be tried and rolled back"
-                observer(.skipped(version: file.version, filename: file.filename, reason: report.steps[index].note!))
+                report.steps[index].error = "transaction:false migrations cannot be tried and rolled back"
+                observer(.skipped(version: file.version, filename: file.filename, reason: report.steps[index].error!))
                 continue
             }
             observer(.started(version: file.version, filename: file.filename))
@@ -314,8 +350,9 @@ public final class Migrator: Sendable {
                 }
                 let failure = runner.describe(statementFailure, in: file, waitedFor: nil)
                 report.steps[index].status = .failed
+                report.steps[index].error = failure.description
                 report.status = .failed
-                report.failure = failure
+                report.error = failure
                 observer(.failed(failure))
                 markSkipped(&report, after: index, observer: observer)
                 return report
@@ -324,17 +361,18 @@ public final class Migrator: Sendable {
         return report
     }
 
-    private func markSkipped(_ report: inout MigrationRunReport, after index: Int,
+    private func markSkipped(_ report: inout Run, after index: Int,
                              reason: String = "not attempted after the failure", observer: (MigrationEvent) -> Void) {
         for later in report.steps.indices where later > index {
             report.steps[later].status = .skipped
-            report.steps[later].note = reason
+            report.steps[later].error = reason
             observer(.skipped(version: report.steps[later].version, filename: report.steps[later].filename, reason: reason))
         }
     }
 
-    private static func pendingStep(_ step: Planner.Step) -> MigrationRunReport.Step {
-        .init(version: step.file.version, filename: step.file.filename, status: .pending,
-              durationMs: nil, outOfOrder: step.outOfOrder, note: nil)
+    /// A run about to apply `steps`, each pending.
+    static func newRun(_ request: MigrateRequest, steps: [Planner.Step]) -> Run {
+        Run(id: request.id ?? Run.newID(), origin: request.origin, dryRun: request.dryRun, target: request.target,
+            steps: steps.map { RunStep(version: $0.file.version, filename: $0.file.filename, status: .pending, outOfOrder: $0.outOfOrder) })
     }
 }

@@ -48,6 +48,7 @@ public struct MigratorConfiguration: Sendable {
     var quotedSchema: String { SQLName.quote(schema) }
     var migrationsTable: String { "\(quotedSchema).railyard_migrations" }
     var runsTable: String { "\(quotedSchema).railyard_runs" }
+    var runStepsTable: String { "\(quotedSchema).railyard_run_steps" }
     /// Where the old Node scripts' `migrations` table may be: in the tracking
     /// schema, else in `public`, where the scripts created it.
     var legacyTableCandidates: [String] {
@@ -58,6 +59,9 @@ public struct MigratorConfiguration: Sendable {
 
 /// What one `migrate` call should do.
 public struct MigrateRequest: Sendable {
+    /// The run's id (the API gives it out before the run starts); new when nil.
+    public var id: String?
+    public var origin = RunOrigin(trigger: .migrate)
     public var target: String?
     public var dryRun = false
     public var allowChanged = false
@@ -65,7 +69,9 @@ public struct MigrateRequest: Sendable {
     public var strictOrder = false
 
     public init(target: String? = nil, dryRun: Bool = false, allowChanged: Bool = false,
-                retryFailed: Bool = false, strictOrder: Bool = false) {
+                retryFailed: Bool = false, strictOrder: Bool = false, origin: RunOrigin = RunOrigin(trigger: .migrate), id: String? = nil) {
+        self.origin = origin
+        self.id = id
         self.target = target
         self.dryRun = dryRun
         self.allowChanged = allowChanged

@@ -37,15 +37,24 @@ struct TrackingStore {
             );
             CREATE TABLE IF NOT EXISTS \(configuration.runsTable) (
                 id text PRIMARY KEY,
-                status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+                status text NOT NULL CONSTRAINT railyard_runs_status_check CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
+                trigger text,
                 requested_by text,
+                host text,
+                deployment_id text,
+                commit_sha text,
+                pid integer,
                 started_at timestamptz NOT NULL DEFAULT now(),
                 finished_at timestamptz,
                 dry_run boolean NOT NULL DEFAULT false,
                 target text,
                 steps jsonb NOT NULL DEFAULT '[]',
-                error jsonb
+                error jsonb,
+                wait jsonb,
+                cancel_requested_at timestamptz,
+                cancelled_by text
             );
+            \(Self.runStepsDefinition(configuration))
             """)
         return true
     }
@@ -56,13 +65,43 @@ struct TrackingStore {
     func existsUpgrading() throws -> Bool {
         let row = try query("checking the tracking table", """
             SELECT to_regclass($1) IS NOT NULL,
-                   EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'completed_checksum' AND NOT attisdropped)
-            """, [configuration.migrationsTable]).rows.first
+                   EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'completed_checksum' AND NOT attisdropped),
+                   to_regclass($2) IS NOT NULL
+            """, [configuration.migrationsTable, configuration.runStepsTable]).rows.first
         guard row?[0] == "t" else { return false }
         if row?[1] != "t" {
             try run("upgrading the tracking table", "ALTER TABLE \(configuration.migrationsTable) ADD COLUMN IF NOT EXISTS completed_checksum text")
         }
+        if row?[2] != "t" {
+            let runs = configuration.runsTable
+            try run("upgrading the run history", """
+                ALTER TABLE \(runs) ADD COLUMN IF NOT EXISTS trigger text, ADD COLUMN IF NOT EXISTS host text,
+                    ADD COLUMN IF NOT EXISTS deployment_id text, ADD COLUMN IF NOT EXISTS commit_sha text,
+                    ADD COLUMN IF NOT EXISTS pid integer, ADD COLUMN IF NOT EXISTS wait jsonb,
+                    ADD COLUMN IF NOT EXISTS cancel_requested_at timestamptz, ADD COLUMN IF NOT EXISTS cancelled_by text,
+                    DROP CONSTRAINT IF EXISTS railyard_runs_status_check,
+                    ADD CONSTRAINT railyard_runs_status_check CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled'));
+                \(Self.runStepsDefinition(configuration))
+                """)
+        }
         return true
+    }
+
+    static func runStepsDefinition(_ configuration: MigratorConfiguration) -> String {
+        """
+        CREATE TABLE IF NOT EXISTS \(configuration.runStepsTable) (
+            run_id text NOT NULL,
+            position integer NOT NULL,
+            version text NOT NULL,
+            filename text NOT NULL,
+            status text NOT NULL CHECK (status IN ('pending', 'running', 'applied', 'failed', 'skipped')),
+            duration_ms integer,
+            out_of_order boolean NOT NULL DEFAULT false,
+            error text,
+            note text,
+            PRIMARY KEY (run_id, position)
+        );
+        """
     }
 
     /// What a failed non-transactional migration had run: the checksum of
@@ -125,26 +164,6 @@ struct TrackingStore {
             """, parameters)
     }
 
-    /// One synchronous commit that flushes the WAL past every earlier
-    /// asynchronous commit, this session's and its peers'. It must write WAL
-    /// itself (a commit that wrote nothing is not flushed), so it rewrites a
-    /// tracking row unchanged: `version`'s, or any when nil.
-    func makeDurable(touching version: String?) throws {
-        try run("confirming the applied migrations are durable", "BEGIN; SET LOCAL synchronous_commit = on")
-        do {
-            let table = configuration.migrationsTable
-            try query("confirming the applied migrations are durable",
-                      "UPDATE \(table) SET status = status WHERE version = coalesce($1, (SELECT version FROM \(table) LIMIT 1))",
-                      [version])
-            try run("confirming the applied migrations are durable", "COMMIT")
-        } catch {
-            _ = try? connection.execute("ROLLBACK")
-            throw error
-        }
-    }
-
-    /// Records how far a non-transactional migration got: `statement` is the
-    /// index of the statement that failed or is about to run.
     /// `completed` is the checksum of the statements before `statement`, so
     /// that a retry resumes only while they are unchanged.
     func recordFailed(_ file: MigrationFile, statement: Int, completed: String, error: String) throws {

@@ -52,7 +52,7 @@ enum RouteTable {
     static let routes: [(pattern: [String], methods: String)] = [
         (["api", "health"], "GET"), (["api", "migrations"], "GET"), (["api", "migrations", "*"], "GET"),
         (["api", "migrations", "*", "rollback-scaffold"], "POST"), (["api", "runs"], "GET, POST"),
-        (["api", "runs", "*"], "GET"), (["metrics"], "GET"), (["openapi.yaml"], "GET"),
+        (["api", "runs", "*"], "GET"), (["api", "runs", "*", "cancel"], "POST"), (["metrics"], "GET"), (["openapi.yaml"], "GET"),
     ]
 
     static func allowedMethods(for path: String) -> String? {

@@ -9,7 +9,7 @@ import RailyardEngine
 /// SIGTERM and SIGINT stop a `migrate` cleanly: the running migration is
 /// cancelled and rolls back, the lock is released, the embedded database
 /// stops. A second signal ends the process at once.
-final class InterruptSignals: @unchecked Sendable {
+final class InterruptSignals: @unchecked Sendable {  // `first` is guarded by `lock`; `sources` is set in init only
     private let lock = NSLock()
     private var sources: [DispatchSourceSignal] = []
     private var first: Int32?
@@ -32,7 +32,7 @@ final class InterruptSignals: @unchecked Sendable {
                 }
                 guard isFirst else { _exit(128 + number) }
                 Output.error("… \(number == SIGTERM ? "SIGTERM" : "SIGINT") received: stopping after rolling back the migration in progress (send it again to exit at once)")
-                cancellation.cancel()
+                cancellation.cancel(by: number == SIGTERM ? "SIGTERM" : "SIGINT")
             }
             source.resume()
             sources.append(source)

@@ -34,8 +34,8 @@ struct MigrateCommand: ParsableCommand {
 
     func run() throws {
         let request = MigrateRequest(target: target, dryRun: dryRun, allowChanged: allowChanged,
-                                     retryFailed: retryFailed, strictOrder: strictOrder)
-        let report: MigrationRunReport
+                                     retryFailed: retryFailed, strictOrder: strictOrder, origin: .command(.migrate))
+        let report: Run
         let cancellation = MigrationCancellation()
         let signals = InterruptSignals(cancelling: cancellation)
         do {
@@ -57,8 +57,18 @@ struct MigrateCommand: ParsableCommand {
         } else {
             ProgressPrinter.summary(report)
         }
-        if report.cancelled, let exit = signals.exitCode { throw exit }
-        if report.status == .failed { throw ExitCode.failure }
+        if report.status == .cancelled, let exit = signals.exitCode { throw exit }
+        if report.status != .succeeded { throw ExitCode.failure }
+    }
+}
+
+extension RunOrigin {
+    /// A direct command's run: the OS user, this host, and Railway's
+    /// deployment and commit when it runs there.
+    static func command(_ trigger: RunTrigger) -> RunOrigin {
+        RunOrigin(trigger: trigger, requestedBy: Environment.value("USER") ?? Environment.value("LOGNAME") ?? "unknown user",
+                  host: ProcessInfo.processInfo.hostName, deploymentID: Environment.value("RAILWAY_DEPLOYMENT_ID"),
+                  commitSHA: Environment.value("RAILWAY_GIT_COMMIT_SHA"))
     }
 }
 
@@ -72,6 +82,10 @@ struct ProgressPrinter {
         switch event {
         case .waitingForLock(let holder):
             Output.line("… Waiting for the migration lock" + (holder.map { " (\($0))" } ?? ""))
+        case .waiting(let wait?) where wait.kind == .tableLock:
+            Output.line("… \(wait.filename ?? "a migration") waits for \(wait.holder ?? "a lock") (attempt \(wait.attempt ?? 1) of \(wait.attempts ?? 1))")
+        case .waiting:
+            break
         case .lockAcquired, .finished:
             break
         case .adoptedLegacy(let count):
@@ -94,12 +108,12 @@ struct ProgressPrinter {
         case .skipped(_, let filename, let reason):
             Output.line("- Skipped \(filename): \(reason)")
         case .failed(let failure):
-            Output.error("✗ Failed migration: \(failure.filename)")
+            Output.error("✗ Failed migration: \(failure.filename ?? "?")")
             Output.error("  " + failure.description.replacingOccurrences(of: "\n", with: "\n  "))
         }
     }
 
-    static func summary(_ report: MigrationRunReport) {
+    static func summary(_ report: Run) {
         let applied = report.appliedCount
         switch report.status {
         case .succeeded where applied > 0:
@@ -107,11 +121,12 @@ struct ProgressPrinter {
             Output.line("\(report.dryRun ? "Dry run succeeded: " : "")\(applied) migration\(applied == 1 ? "" : "s") \(report.dryRun ? "would apply" : "applied") (\(total) ms)")
         case .succeeded:
             break
-        case .failed where report.cancelled:
-            let rolledBack = report.failure.map { "; \($0.filename) was rolled back" } ?? ""
-            Output.error("Migration run interrupted: \(applied) migration\(applied == 1 ? "" : "s") applied\(rolledBack); run migrate again to go on")
-        case .failed:
-            let failed = report.failure.map { "\($0.filename) at line \($0.line), column \($0.column)" } ?? "a migration"
+        case .cancelled:
+            let rolledBack = report.error?.filename.map { "; \($0) was rolled back" } ?? ""
+            let by = report.cancelledBy.map { " by \($0)" } ?? ""
+            Output.error("Migration run cancelled\(by): \(applied) migration\(applied == 1 ? "" : "s") applied\(rolledBack); run migrate again to go on")
+        case .failed, .running:
+            let failed = report.error.flatMap { error in error.filename.map { "\($0) at line \(error.line ?? 1), column \(error.column ?? 1)" } } ?? "a migration"
             Output.error("Migration run failed at \(failed); \(applied) migration\(applied == 1 ? "" : "s") applied before it\(report.dryRun ? " (dry run)" : "")")
         }
     }

@@ -44,18 +44,18 @@ enum Output {
 /// `{"status":"failed","error":{…}}` for `--json`.
 struct ErrorReport: Encodable {
     struct Detail: Encodable {
-        var kind: String
+        var kind: FailureKind
         var message: String
         var diagnostics: [Diagnostic]?
     }
 
-    var status = "failed"
+    var status = RunStatus.failed
     var error: Detail
 
     init(_ error: any Error) {
         var diagnostics: [Diagnostic]?
         if case EngineError.invalidMigrations(let found) = error { diagnostics = found.errors }
-        let kind = (error as? EngineError)?.kind ?? "error"
+        let kind = (error as? EngineError)?.kind ?? .error
         self.error = Detail(kind: kind, message: "\(error)", diagnostics: diagnostics)
     }
 }

@@ -6,6 +6,7 @@ import Glibc
 import Logging
 import Metrics
 import Prometheus
+import RailyardCore
 import RailyardEngine
 import RailyardServer
 
@@ -122,16 +123,16 @@ struct ServeCommand: AsyncParsableCommand {
     /// exits before the port is bound, so the new version never serves.
     static func migrateBeforeServing(_ configuration: MigratorConfiguration, logger: Logger) throws {
         logger.info("migrate-on-start: applying pending migrations before serving")
-        let report: MigrationRunReport
+        let report: Run
         do {
             report = try Migrator(configuration: configuration)
-                .migrate(observer: ProgressPrinter(json: false, dryRun: false).handle)
+                .migrate(MigrateRequest(origin: .command(.migrateOnStart)), observer: ProgressPrinter(json: false, dryRun: false).handle)
         } catch {
             logger.error("migrate-on-start failed: not serving this version")
             throw Output.fail(error, json: false)
         }
         ProgressPrinter.summary(report)
-        if report.status == .failed {
+        if report.status != .succeeded {
             logger.error("migrate-on-start failed: not serving this version")
             throw ExitCode.failure
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RailyardCore
 import RailyardEngine
 
 struct SetupCommand: ParsableCommand {
@@ -39,11 +40,12 @@ struct SetupCommand: ParsableCommand {
                 }
                 try migrator.prepareTracking()
                 Output.line("✓ Tracking tables ready (\(migrator.configuration.schema).railyard_migrations, \(migrator.configuration.schema).railyard_runs)")
-                return try migrator.migrate(cancellation: cancellation, observer: ProgressPrinter(json: false, dryRun: false).handle)
+                return try migrator.migrate(MigrateRequest(origin: .command(.setup)), cancellation: cancellation,
+                                            observer: ProgressPrinter(json: false, dryRun: false).handle)
             }
             ProgressPrinter.summary(report)
-            if report.cancelled, let exit = signals.exitCode { throw exit }
-            if report.status == .failed { throw ExitCode.failure }
+            if report.status == .cancelled, let exit = signals.exitCode { throw exit }
+            if report.status != .succeeded { throw ExitCode.failure }
             Output.line("✓ Setup complete")
         } catch let exit as ExitCode {
             throw exit

@@ -45,7 +45,7 @@ struct ApplyTests {
         ])
         let report = try database.migrator(folder).migrate()
         #expect(report.status == .failed)
-        let failure = try #require(report.failure)
+        let failure = try #require(report.error)
         #expect(failure.filename == "2_broken.sql")
         #expect(failure.sqlstate == "42P01")
         #expect((failure.line, failure.column) == (5, 18))
@@ -62,7 +62,7 @@ struct ApplyTests {
         let folder = try MigrationFolder([
             "1_unicode.sql": "CREATE TABLE t (name text);\nINSERT INTO t VALUES ('héllo wörld ✓'), (bogus_column);",
         ])
-        let failure = try #require(try database.migrator(folder).migrate().failure)
+        let failure = try #require(try database.migrator(folder).migrate().error)
         #expect(failure.sqlstate == "42703")
         #expect((failure.line, failure.column) == (2, 42), "characters, not bytes (bytes would give 46)")
     }
@@ -73,7 +73,7 @@ struct ApplyTests {
             "1_parent.sql": "CREATE TABLE parent (id int PRIMARY KEY);\nCREATE TABLE child (parent_id int REFERENCES parent (id));",
             "2_orphan.sql": "INSERT INTO parent VALUES (1);\n\nINSERT INTO child VALUES (2);",
         ])
-        let failure = try #require(try database.migrator(folder).migrate().failure)
+        let failure = try #require(try database.migrator(folder).migrate().error)
         #expect(failure.sqlstate == "23503")
         #expect((failure.line, failure.column) == (3, 1))
         #expect(failure.detail?.contains("parent") == true)
@@ -114,7 +114,7 @@ struct ApplyTests {
         let report = try database.migrator(folder).migrate(MigrateRequest(dryRun: true))
         #expect(report.dryRun)
         #expect(report.status == .failed)
-        #expect(report.failure?.filename == "2_b.sql")
+        #expect(report.error?.filename == "2_b.sql")
         #expect(try !database.tableExists("a"))
         #expect(try !database.tableExists("railyard_migrations"))
 

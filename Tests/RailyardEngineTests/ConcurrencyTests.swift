@@ -72,7 +72,7 @@ struct ConcurrencyTests {
         try blocker.execute("ROLLBACK")
 
         #expect(report.status == .failed)
-        let failure = try #require(report.failure)
+        let failure = try #require(report.error)
         #expect(failure.sqlstate == "55P03")
         #expect(failure.message.contains("3 attempts"))
         let waited = try #require(failure.waitedFor)

@@ -123,7 +123,7 @@ struct ExecutionHardeningTests {
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let steps = try #require(json["steps"] as? [[String: Any]])
         #expect(steps.map { $0["status"] as? String } == ["applied", "failed", "skipped"])
-        let failure = try #require(json["failure"] as? [String: Any])
+        let failure = try #require(json["error"] as? [String: Any])
         #expect((failure["message"] as? String)?.contains("the dry run's time limit (1500 ms)") == true, "\(failure)")
     }
 }

@@ -51,7 +51,7 @@ struct ScaffoldRoundTripTests {
         try folder.write("2_everything.sql", Self.everyInvertibleKind)
         try folder.write("3_concurrent.sql", "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);")
         let up = try database.migrator(folder).migrate()
-        #expect(up.status == .succeeded, "\(String(describing: up.failure))")
+        #expect(up.status == .succeeded, "\(String(describing: up.error))")
         #expect(try schemaDump(database) != before)
 
         let catalog = try database.migrator(folder).loadCatalog()
@@ -63,7 +63,7 @@ struct ScaffoldRoundTripTests {
         try folder.write("4_rollback_concurrent.sql", concurrent.sql)
         try folder.write("5_rollback_everything.sql", everything.sql)
         let down = try database.migrator(folder).migrate()
-        #expect(down.status == .succeeded, "\(String(describing: down.failure))\n\(everything.sql)")
+        #expect(down.status == .succeeded, "\(String(describing: down.error))\n\(everything.sql)")
 
         let after = try schemaDump(database)
         #expect(after == before, "schema differs after up + scaffold:\n\(everything.sql)")

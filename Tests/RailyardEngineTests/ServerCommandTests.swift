@@ -33,7 +33,7 @@ struct ServerCommandTests {
         #expect(result.status == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(json["status"] as? String == "failed")
-        let failure = try #require(json["failure"] as? [String: Any])
+        let failure = try #require(json["error"] as? [String: Any])
         #expect(failure["sqlstate"] as? String == "22012")
         #expect(failure["filename"] as? String == "2_b.sql")
         #expect(failure["line"] as? Int == 1)

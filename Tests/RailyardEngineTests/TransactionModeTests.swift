@@ -13,7 +13,7 @@ struct TransactionModeTests {
             "3_more.sql": "-- railyard:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY events_id_idx ON events (id);\nVACUUM events;",
         ])
         let report = try database.migrator(folder).migrate()
-        #expect(report.status == .succeeded, "\(String(describing: report.failure))")
+        #expect(report.status == .succeeded, "\(String(describing: report.error))")
         #expect(try database.scalar("SELECT bool_and(indisvalid) FROM pg_index WHERE indexrelid IN ('events_at_idx'::regclass, 'events_id_idx'::regclass)") == "t")
         #expect(try database.scalar("SELECT transactional FROM railyard_migrations WHERE version = '2'") == "f")
     }
@@ -60,8 +60,8 @@ struct TransactionModeTests {
         ])
         let failed = try database.migrator(folder).migrate()
         #expect(failed.status == .failed)
-        #expect(failed.failure?.line == 3)
-        #expect(failed.failure?.hint?.contains("INVALID index") == true)
+        #expect(failed.error?.line == 3)
+        #expect(failed.error?.hint?.contains("INVALID index") == true)
         #expect(try database.scalar("SELECT status || ':' || failed_statement FROM railyard_migrations WHERE version = '2'") == "failed:1")
         #expect(try database.migrator(folder).status().states.map(\.status) == [.applied, .failed, .pending])
 
@@ -71,7 +71,7 @@ struct TransactionModeTests {
         try folder.write("2_indexes.sql", "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_a_idx ON t (a);\nCREATE INDEX CONCURRENTLY t_b_idx ON t (b);\n")
         let resumed = try database.migrator(folder).migrate(MigrateRequest(retryFailed: true))
         // The first index is not built again (that would fail: it exists).
-        #expect(resumed.status == .succeeded, "\(String(describing: resumed.failure))")
+        #expect(resumed.status == .succeeded, "\(String(describing: resumed.error))")
         #expect(try database.trackedVersions() == ["1", "2", "3"])
         #expect(try database.scalar("SELECT count(*) FROM pg_indexes WHERE tablename = 't'") == "2")
     }
@@ -89,7 +89,7 @@ struct TransactionModeTests {
         let started = Date()
         DispatchQueue.global().asyncAfter(deadline: .now() + 1.0) { _ = try? blocker.execute("COMMIT") }
         let report = try migrator.migrate()
-        #expect(report.status == .succeeded, "\(String(describing: report.failure))")
+        #expect(report.status == .succeeded, "\(String(describing: report.error))")
         #expect(Date().timeIntervalSince(started) >= 0.9, "it waited for the old transaction instead of timing out")
     }
 }

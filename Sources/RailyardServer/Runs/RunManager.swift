@@ -5,22 +5,24 @@ import Metrics
 import RailyardCore
 import RailyardEngine
 
-/// Starts runs in the background, one at a time, and tracks their progress.
-/// A run executes on its own thread (libpq blocks), reporting each step here.
-final class RunManager: @unchecked Sendable {
+/// Starts this server's runs in the background, one at a time, and mirrors
+/// the one in progress in memory (its live steps and waits, also for a dry
+/// run, whose own writes are rolled back). The history of every run, this
+/// server's, other replicas' and pre-deploy commands', is in the database.
+final class RunManager: @unchecked Sendable {  // `active`, `recent`, `acceptingRuns` and `finished` are guarded by `lock`
     private let configuration: MigratorConfiguration
-    private let store: RunStore
+    let journal: RunJournal
     private let logger: Logger
     private let lock = NSLock()
-    private var active: (record: RunRecord, cancellation: MigrationCancellation)?
-    /// Runs of this process, newest last, kept for when the table cannot be written.
-    private var recent: [RunRecord] = []
+    private var active: (run: Run, cancellation: MigrationCancellation)?
+    /// This process's finished runs, newest last, for when the database was not written.
+    private var recent: [Run] = []
     private var acceptingRuns = true
     private var finished: [CheckedContinuation<Void, Never>] = []
 
     init(configuration: MigratorConfiguration, logger: Logger) {
         self.configuration = configuration
-        self.store = RunStore(configuration: configuration)
+        self.journal = RunJournal(configuration: configuration)
         self.logger = logger
     }
 
@@ -29,143 +31,126 @@ final class RunManager: @unchecked Sendable {
         case shuttingDown
     }
 
-    /// Starts a run; throws `busy` naming the run in progress.
-    func start(_ request: MigrateRequest, requestedBy: String) throws(StartError) -> RunRecord {
-        let record = RunRecord(id: UUID().uuidString.lowercased(), status: "running", requestedBy: requestedBy,
-                               startedAt: Date(), finishedAt: nil, dryRun: request.dryRun, target: request.target,
-                               steps: [], error: nil)
+    /// Starts a run; throws `busy` naming the run in progress here.
+    func start(_ request: MigrateRequest) throws(StartError) -> Run {
+        var request = request
+        let run = Run(origin: request.origin, dryRun: request.dryRun, target: request.target)
+        request.id = run.id
         let cancellation = MigrationCancellation()
         let refusal = lock.withLock { () -> StartError? in
             guard acceptingRuns else { return .shuttingDown }
-            if let active { return .busy(activeID: active.record.id) }
-            active = (record, cancellation)
+            if let active { return .busy(activeID: active.run.id) }
+            active = (run, cancellation)
             return nil
         }
         if let refusal { throw refusal }
-        logger.info("run started", metadata: ["run": "\(record.id)", "dry_run": "\(request.dryRun)"])
-        let thread = Thread { [self] in execute(record.id, request, cancellation) }
+        logger.info("run started", metadata: ["run": "\(run.id)", "dry_run": "\(request.dryRun)"])
+        let thread = Thread { [self, request] in execute(request, cancellation) }
         thread.name = "railyard-run"
         thread.start()
-        return record
+        return run
     }
 
-    /// The run with this id, from memory while it is recent.
-    func inMemory(id: String) -> RunRecord? {
+    /// This server's run with this id, while it runs or recently ended.
+    func local(id: String) -> Run? {
         lock.withLock {
-            if let active, active.record.id == id { return active.record }
+            if let active, active.run.id == id { return active.run.withRunningStepMarked() }
             return recent.last { $0.id == id }
         }
     }
 
     /// This process's runs (the active one included), newest first.
-    func inMemoryRuns() -> [RunRecord] {
-        lock.withLock { (recent + (active.map { [$0.record] } ?? [])).reversed() }
+    func localRuns() -> [Run] {
+        lock.withLock { (recent + (active.map { [$0.run.withRunningStepMarked()] } ?? [])).reversed() }
     }
 
-    var runStore: RunStore { store }
+    /// Cancels this server's run `id`; false when it is not running here.
+    func cancelLocal(id: String, by who: String) -> Bool {
+        let cancellation = lock.withLock { active?.run.id == id ? active?.cancellation : nil }
+        cancellation?.cancel(by: who)
+        return cancellation != nil
+    }
 
     // MARK: Running
 
-    private func execute(_ id: String, _ request: MigrateRequest, _ cancellation: MigrationCancellation) {
+    private func execute(_ request: MigrateRequest, _ cancellation: MigrationCancellation) {
+        let id = request.id ?? ""
         let migrator = Migrator(configuration: configuration)
         do {
-            let report = try migrator.migrate(request, cancellation: cancellation) { [self] event in
-                handle(event, id: id, migrator: migrator)
-            }
-            finish(id) { Self.record(report, in: &$0) }
+            let run = try migrator.migrate(request, cancellation: cancellation) { [self] event in handle(event, id: id) }
+            finish(id) { $0 = run }
         } catch {
-            finish(id) { record in
-                record.status = "failed"
-                let engineError = error as? EngineError
-                record.error = .init(kind: engineError?.kind ?? "error", message: "\(error)")
+            finish(id) { run in
+                run.status = cancellation.isCancelled ? .cancelled : .failed
+                run.cancelledBy = cancellation.cancelledBy
+                run.error = RunFailure(kind: (error as? EngineError)?.kind ?? .error, message: "\(error)")
+                run.finishedAt = Date()
             }
         }
     }
 
-    /// A run's outcome written into its record.
-    private static func record(_ report: MigrationRunReport, in record: inout RunRecord) {
-        record.status = report.status.rawValue
-        for step in report.steps {
-            record.setStep(step.version, status: step.status.rawValue, durationMs: step.durationMs, error: step.note)
-        }
-        if let failure = report.failure {
-            record.error = RunRecord.Failure(failure)
-            record.setStep(failure.version, status: "failed", durationMs: nil, error: failure.description)
-        } else if report.cancelled {
-            record.error = .init(kind: "cancelled", message: "the run was stopped: the server is shutting down")
-        }
-    }
-
-    private func handle(_ event: MigrationEvent, id: String, migrator: Migrator) {
+    private func handle(_ event: MigrationEvent, id: String) {
         switch event {
-        case .finished(let report):
-            // Saved while the lock is held: a run seen as running with the
-            // lock free is one whose server died (see RunStore).
-            update(id) { record in
-                Self.record(report, in: &record)
-                record.finishedAt = Date()
-            }
-            persist(id, migrator: migrator)
         case .planned(let steps):
-            update(id) { record in
-                record.steps = steps.map { .init(version: $0.file.version, filename: $0.file.filename, status: "pending") }
+            update(id) { run in
+                run.steps = steps.map { RunStep(version: $0.file.version, filename: $0.file.filename, status: .pending, outOfOrder: $0.outOfOrder) }
+                run.wait = nil
             }
-            persist(id, migrator: migrator)
+        case .waitingForLock(let holder):
+            update(id) { $0.wait = LockWait(kind: .migrationLock, holder: holder) }
+            logger.info("waiting for the migration lock", metadata: ["run": "\(id)", "holder": "\(holder ?? "unknown")"])
+        case .lockAcquired:
+            update(id) { $0.wait = nil }
+        case .waiting(let wait):
+            update(id) { $0.wait = wait }
+            if let wait, wait.kind == .tableLock {
+                logger.info("migration waits for a lock", metadata: ["run": "\(id)", "file": "\(wait.filename ?? "?")",
+                                                                     "holder": "\(wait.holder ?? "?")", "attempt": "\(wait.attempt ?? 1)"])
+            }
         case .started(let version, _):
-            update(id) { $0.setStep(version, status: "running", durationMs: nil, error: nil) }
+            update(id) { $0.setStep(version, status: .running) }
         case .completed(let version, let filename, let milliseconds, _):
-            update(id) { $0.setStep(version, status: "applied", durationMs: milliseconds, error: nil) }
+            update(id) { $0.setStep(version, status: .applied, durationMs: milliseconds) }
             Timer(label: "railyard_migration_duration_seconds").recordMilliseconds(milliseconds)
             logger.info("migration applied", metadata: ["run": "\(id)", "file": "\(filename)", "ms": "\(milliseconds)"])
+        case .skipped(let version, _, let reason):
+            update(id) { $0.setStep(version, status: .skipped, error: reason) }
         case .failed(let failure):
+            update(id) { run in
+                if let version = failure.version { run.setStep(version, status: .failed, error: failure.description) }
+            }
             logger.error("migration failed", metadata: ["run": "\(id)", "error": "\(failure)"])
-        case .waitingForLock(let holder):
-            logger.info("waiting for the migration lock", metadata: ["run": "\(id)", "holder": "\(holder ?? "unknown")"])
         case .retrying(let filename, let attempt, _, let reason):
             logger.warning("retrying after lock timeout", metadata: ["file": "\(filename)", "attempt": "\(attempt)", "reason": "\(reason)"])
+        case .finished(let run):
+            update(id) { $0 = run }
         default:
             break
         }
     }
 
-    private func update(_ id: String, _ change: (inout RunRecord) -> Void) {
+    private func update(_ id: String, _ change: (inout Run) -> Void) {
         lock.withLock {
-            guard var current = active, current.record.id == id else { return }
-            change(&current.record)
+            guard var current = active, current.run.id == id else { return }
+            change(&current.run)
             active = current
         }
     }
 
-    private func finish(_ id: String, _ change: (inout RunRecord) -> Void) {
-        update(id) { record in
-            change(&record)
-            record.finishedAt = Date()
-        }
-        let migrator = Migrator(configuration: configuration)
-        persist(id, migrator: migrator)
+    private func finish(_ id: String, _ change: (inout Run) -> Void) {
+        update(id, change)
         let waiters = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
-            if let done = active?.record, done.id == id {
+            if let done = active?.run, done.id == id {
                 recent.append(done)
                 if recent.count > 50 { recent.removeFirst(recent.count - 50) }
-                Counter(label: "railyard_runs_total", dimensions: [("status", done.status)]).increment()
-                logger.info("run finished", metadata: ["run": "\(id)", "status": "\(done.status)"])
+                Counter(label: "railyard_runs_total", dimensions: [("status", done.status.rawValue)]).increment()
+                logger.info("run finished", metadata: ["run": "\(id)", "status": "\(done.status.rawValue)"])
                 active = nil
             }
             defer { finished.removeAll() }
             return finished
         }
         waiters.forEach { $0.resume() }
-    }
-
-    private func persist(_ id: String, migrator: Migrator) {
-        guard let record = inMemory(id: id) else { return }
-        do {
-            let connection = try migrator.connect(applicationName: "railyard-server")
-            defer { connection.close() }
-            try store.save(record, on: connection)
-        } catch {
-            logger.warning("could not record the run in railyard_runs", metadata: ["run": "\(id)", "error": "\(error)"])
-        }
     }
 
     // MARK: Shutdown
@@ -185,7 +170,7 @@ final class RunManager: @unchecked Sendable {
         }
         if lock.withLock({ active != nil }) {
             logger.warning("cancelling the active run: grace period over")
-            running.cancel()
+            running.cancel(by: "server shutdown (SIGTERM)")
             await withCheckedContinuation { continuation in
                 let done = lock.withLock { () -> Bool in
                     if active == nil { return true }
@@ -198,24 +183,8 @@ final class RunManager: @unchecked Sendable {
     }
 }
 
-extension RunRecord.Failure {
-    init(_ failure: MigrationFailure) {
-        self.init(kind: "migration_failed", message: failure.message)
-        version = failure.version
-        filename = failure.filename
-        line = failure.line
-        column = failure.column
-        sqlstate = failure.sqlstate
-        detail = failure.detail
-        hint = failure.hint
-        statementIndex = failure.statementIndex
-        statement = failure.statement
-        waitedFor = failure.waitedFor
-    }
-}
-
-extension RunRecord {
-    mutating func setStep(_ version: String, status: String, durationMs: Int?, error: String?) {
+extension Run {
+    mutating func setStep(_ version: String, status: StepStatus, durationMs: Int? = nil, error: String? = nil) {
         guard let index = steps.firstIndex(where: { $0.version == version }) else { return }
         steps[index].status = status
         if let durationMs { steps[index].durationMs = durationMs }

@@ -10,7 +10,8 @@ import RailyardHTTP
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Start a run on the server and follow it live until it ends.")
+        abstract: "Start a run on the server and follow it live until it ends.",
+        discussion: "Ctrl-C cancels the run (the migration in progress rolls back); --detach leaves it running.")
 
     @OptionGroup var options: GlobalOptions
 
@@ -19,6 +20,9 @@ struct MigrateCommand: ParsableCommand {
 
     @Flag(help: "Run pending migrations in a transaction that is rolled back.")
     var dryRun = false
+
+    @Flag(help: "Start the run and return; follow it with: railyard runs ID --follow.")
+    var detach = false
 
     func validate() throws {
         if let target, !VersionOrder.isValid(target) {
@@ -36,44 +40,80 @@ struct MigrateCommand: ParsableCommand {
             }
             let id: String
             if started.status == 409 {
-                let active = (try? APIJSON.decoder().decode(ProblemDetails.self, from: started.body))?.activeRun ?? "?"
-                guard !dryRun, target == nil, active != "?" else {
-                    throw CLIError(.failed, "a run is already in progress (\(active)); follow it with: railyard runs \(active)")
+                let active = (try? APIJSON.decoder().decode(ProblemDetails.self, from: started.body))?.activeRun
+                guard !dryRun, target == nil, let active else {
+                    throw CLIError(.failed, "a run is already in progress" + (active.map { " (\($0)); follow it with: railyard runs \($0) --follow" } ?? ": \(APIClient.problem(started) ?? "another migrator holds the lock")"))
                 }
                 // A full run already does this command's work: its result is this command's.
                 if !options.json { Terminal.line("A run is already in progress (\(active)): following it") }
                 id = active
             } else {
-                id = try client.decode(RunRecord.self, try client.expectSuccess(started, "starting a run")).id
+                id = try client.decode(Run.self, try client.expectSuccess(started, "starting a run")).id
             }
-            let final = try follow(id, client: client)
-            if options.json {
-                Terminal.line(final.text)
+            if detach {
+                Terminal.line(options.json ? started.text : "Run \(id) started; follow it with: railyard runs \(id) --follow")
+                return
             }
-            let record = try client.decode(RunRecord.self, final)
-            if !options.json { summarize(record) }
-            if record.status != "succeeded" { throw ExitCode.failure }
+            try RunFollower(client: client, json: options.json, dryRun: dryRun).followToTheEnd(id)
         }
+    }
+}
+
+/// Follows a run until it ends: a line per migration as it finishes, lock
+/// waits as they happen, a progress bar on a terminal. The first Ctrl-C
+/// cancels the run (its migration rolls back) and goes on following it to
+/// its end; a second one leaves at once.
+struct RunFollower {
+    let client: APIClient
+    let json: Bool
+    var dryRun = false
+
+    /// Follows `id`, prints its outcome, and exits the way the run ended:
+    /// 0 succeeded, 130 cancelled here with Ctrl-C, 1 otherwise.
+    func followToTheEnd(_ id: String) throws {
+        Interrupt.install()
+        let final = try follow(id)
+        if json { Terminal.line(final.text) }
+        let run = try client.decode(Run.self, final)
+        if !json { summarize(run) }
+        if run.status == .cancelled && Interrupt.count > 0 { throw ExitCode(130) }
+        if run.status != .succeeded { throw ExitCode.failure }
     }
 
     /// Polls the run, printing each migration as it ends; returns the last answer.
-    private func follow(_ id: String, client: APIClient) throws -> HTTPResponse {
-        let progress = ProgressLine(enabled: Terminal.isInteractive && !options.json)
-        var reported = Set<String>()
+    func follow(_ id: String) throws -> HTTPResponse {
+        let progress = ProgressLine(enabled: Terminal.isInteractive && !json)
+        var reported = Set<Int>()
+        var lastWait: LockWait?
+        var cancelSent = false
         while true {
+            if Interrupt.count > 0 && !cancelSent {
+                cancelSent = true
+                progress.clear()
+                let answer = try client.send("POST", "/api/runs/\(id)/cancel")
+                if !json {
+                    Terminal.error(answer.status == 202 ? "Cancelling run \(id): the migration in progress rolls back (Ctrl-C again to leave it)"
+                                                       : "Could not cancel run \(id): \(APIClient.problem(answer) ?? "HTTP \(answer.status)")")
+                }
+            }
             let response = try client.expectSuccess(try client.send("GET", "/api/runs/\(id)"), "following the run")
-            let run = try client.decode(RunRecord.self, response)
-            if !options.json {
-                for step in run.steps where !reported.contains(step.version) && ["applied", "failed", "skipped"].contains(step.status) {
-                    reported.insert(step.version)
+            let run = try client.decode(Run.self, response)
+            if !json {
+                for (index, step) in run.steps.enumerated() where !reported.contains(index) && step.status.isFinished {
+                    reported.insert(index)
                     progress.clear()
                     Terminal.line(line(for: step))
                 }
-                let done = run.steps.filter { $0.status != "pending" && $0.status != "running" }.count
-                let current = run.steps.first { $0.status == "running" }?.filename
+                if let wait = run.wait, wait != lastWait {
+                    progress.clear()
+                    Terminal.line(Terminal.paint("… " + RunRenderer.wait(wait), .yellow))
+                }
+                lastWait = run.wait
+                let done = run.steps.filter(\.status.isFinished).count
+                let current = run.steps.first { $0.status == .running }?.filename
                 progress.draw(done: done, total: run.steps.count, current: current)
             }
-            if run.status != "running" {
+            if run.status.isFinished {
                 progress.clear()
                 return response
             }
@@ -81,29 +121,44 @@ struct MigrateCommand: ParsableCommand {
         }
     }
 
-    private func line(for step: RunRecord.Step) -> String {
+    private func line(for step: RunStep) -> String {
         switch step.status {
-        case "applied":
+        case .applied:
             return Terminal.paint("✓", .green) + " Completed migration: \(step.filename) (\(step.durationMs ?? 0) ms)\(dryRun ? " [rolled back]" : "")"
-        case "failed":
+        case .failed:
             return Terminal.paint("✗", .red) + " Failed migration: \(step.filename)"
         default:
             return Terminal.paint("- Skipped \(step.filename)\(step.error.map { ": \($0)" } ?? "")", .dim)
         }
     }
 
-    private func summarize(_ run: RunRecord) {
-        let applied = run.steps.filter { $0.status == "applied" }.count
-        if let error = run.error {
+    private func summarize(_ run: Run) {
+        let applied = run.appliedCount
+        if let error = run.error, run.status != .cancelled || error.filename != nil {
             Terminal.error(RunRenderer.failure(error))
         }
         switch run.status {
-        case "succeeded" where run.steps.isEmpty:
+        case .succeeded where run.steps.isEmpty:
             Terminal.line("Database is up to date")
-        case "succeeded":
-            Terminal.line("\(applied) migration\(applied == 1 ? "" : "s") \(dryRun ? "would apply (dry run, rolled back)" : "applied")")
-        default:
+        case .succeeded:
+            Terminal.line("\(applied) migration\(applied == 1 ? "" : "s") \(run.dryRun ? "would apply (dry run, rolled back)" : "applied")")
+        case .cancelled:
+            Terminal.error("Run \(run.id) cancelled\(run.cancelledBy.map { " by \($0)" } ?? ""); \(applied) migration\(applied == 1 ? "" : "s") applied before it, the one in progress rolled back")
+        case .failed, .running:
             Terminal.error("Run \(run.id) failed; \(applied) migration\(applied == 1 ? "" : "s") applied before it")
+        }
+    }
+}
+
+/// Ctrl-C while following a run: counted, so the follower can cancel the
+/// run on the first and leave at once on the second.
+enum Interrupt {
+    nonisolated(unsafe) static var count: Int32 = 0  // written only by the signal handler
+
+    static func install() {
+        signal(SIGINT) { _ in
+            Interrupt.count += 1
+            if Interrupt.count > 1 { _exit(130) }
         }
     }
 }
