@@ -2,11 +2,24 @@ import CLibPQ
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// One libpq connection. Calls block; use it from one thread at a time.
-public final class PostgresConnection: @unchecked Sendable {
+/// `requestCancel` and `abortFromAnotherThread` may be called from any
+/// thread, also while or after the owner closes it.
+public final class PostgresConnection: @unchecked Sendable {  // `handle` is the owning thread's; other threads touch only `crossThread`
     private var handle: OpaquePointer?
     private let notices = NoticeBuffer()
+
+    /// What another thread may use: the cancel key and socket of the open
+    /// connection, and whether a call is in flight (a cancel sent between
+    /// calls would cancel the next one).
+    private struct CrossThread {
+        var cancelKey: CancelKey?
+        var socket: Int32 = -1
+        var inFlight = false
+    }
+    private let crossThread = Mutex(CrossThread())
 
     /// Connects with `conninfo` (URI or keyword form, passed to libpq as is).
     /// `connectTimeout` applies unless the conninfo sets its own.
@@ -24,6 +37,8 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(kind: .connection, message: message.trimmingTrailingNewlines)
         }
         handle = connection
+        let key = PQgetCancel(connection).map(CancelKey.init), socket = PQsocket(connection)
+        crossThread.withLock { $0.cancelKey = key; $0.socket = socket }
         PQsetNoticeReceiver(connection, { context, result in
             guard let context, let result else { return }
             let buffer = Unmanaged<NoticeBuffer>.fromOpaque(context).takeUnretainedValue()
@@ -36,30 +51,48 @@ public final class PostgresConnection: @unchecked Sendable {
     deinit { close() }
 
     public func close() {
+        let key = crossThread.withLock { state -> CancelKey? in
+            defer { state = CrossThread() }
+            return state.cancelKey
+        }
+        if let key { PQfreeCancel(key.pointer) }
         if let handle { PQfinish(handle) }
         handle = nil
+    }
+
+    /// Marks a call in flight while `body` runs.
+    private func inFlight<T>(_ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
+        crossThread.withLock { $0.inFlight = true }
+        defer { crossThread.withLock { $0.inFlight = false } }
+        return try body()
     }
 
     /// Runs one or more statements with the simple query protocol.
     @discardableResult
     public func execute(_ sql: String) throws(PostgresError) -> QueryResult {
         let connection = try live()
-        return try consume(PQexec(connection, sql), connection: connection)
+        return try inFlight { () throws(PostgresError) in try consume(PQexec(connection, sql), connection: connection) }
     }
 
     /// Runs one statement with text parameters `$1`, `$2`, ….
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> QueryResult {
         let connection = try live()
-        let result = withOptionalCStrings(parameters) { pointers in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+        return try inFlight { () throws(PostgresError) in
+            let result = withOptionalCStrings(parameters) { pointers in
+                PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+            }
+            return try consume(result, connection: connection)
         }
-        return try consume(result, connection: connection)
     }
 
     /// Runs a `COPY … FROM STDIN` statement, sending `data` as its rows.
     @discardableResult
     public func copyIn(_ sql: String, data: ArraySlice<UInt8>) throws(PostgresError) -> QueryResult {
+        try inFlight { () throws(PostgresError) in try copyInNow(sql, data: data) }
+    }
+
+    private func copyInNow(_ sql: String, data: ArraySlice<UInt8>) throws(PostgresError) -> QueryResult {
         let connection = try live()
         guard let start = PQexec(connection, sql) else { throw connectionError(connection) }
         guard PQresultStatus(start) == PGRES_COPY_IN else {
@@ -90,15 +123,19 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Breaks the connection's socket from another thread, so that a call
     /// blocked on a server that stopped answering returns with an error.
     public func abortFromAnotherThread() {
-        guard let handle else { return }
-        let socket = PQsocket(handle)
-        if socket >= 0 { _ = shutdown(socket, Int32(SHUT_RDWR)) }
+        crossThread.withLock { state in
+            if state.socket >= 0 { _ = shutdown(state.socket, Int32(SHUT_RDWR)) }
+        }
     }
 
     /// Sends `queries` as one pipeline (one round trip, extended protocol,
     /// one statement each) and reads every result. Returns the first query
     /// that failed, if any; the ones after it were not run.
     public func pipeline(_ queries: [(sql: String, parameters: [String?])]) throws(PostgresError) -> (index: Int, error: PostgresError)? {
+        try inFlight { () throws(PostgresError) in try pipelineNow(queries) }
+    }
+
+    private func pipelineNow(_ queries: [(sql: String, parameters: [String?])]) throws(PostgresError) -> (index: Int, error: PostgresError)? {
         let connection = try live()
         guard PQenterPipelineMode(connection) == 1 else { throw connectionError(connection) }
         defer { PQexitPipelineMode(connection) }
@@ -150,11 +187,14 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Asks the server to cancel the running statement (callable from any thread).
+    /// Only a call in flight is cancelled: between calls there is nothing
+    /// to cancel, and a late cancel would hit the next call.
     public func requestCancel() {
-        guard let handle, let cancel = PQgetCancel(handle) else { return }
-        var buffer = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(cancel, &buffer, 256)
-        PQfreeCancel(cancel)
+        crossThread.withLock { state in
+            guard state.inFlight, let key = state.cancelKey else { return }
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(key.pointer, &buffer, 256)
+        }
     }
 
     // MARK: Internals
@@ -242,8 +282,13 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 }
 
+/// libpq's cancel object: PQcancel may be called from any thread.
+private struct CancelKey: @unchecked Sendable {  // libpq documents PQcancel as safe from any thread
+    let pointer: OpaquePointer
+}
+
 /// Collects notices from libpq's receiver callback.
-final class NoticeBuffer: @unchecked Sendable {
+final class NoticeBuffer: @unchecked Sendable {  // libpq calls its receiver on the thread that owns the connection
     private var messages: [String] = []
 
     func append(_ message: String) {

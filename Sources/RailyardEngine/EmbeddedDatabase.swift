@@ -7,7 +7,7 @@ import Glibc
 /// with `initdb` under `.railyard/postgres`, listening only on a Unix socket,
 /// started as the `postgres` user when running as root, and stopped when the
 /// last Railyard process using it lets go.
-public final class EmbeddedDatabase: @unchecked Sendable {
+public final class EmbeddedDatabase: @unchecked Sendable {  // used by one thread at a time: start, then stop; other processes are kept out by file locks
     public let stateDirectory: URL
     private let log: (String) -> Void
     private var usersLock: Int32 = -1
@@ -96,7 +96,7 @@ public final class EmbeddedDatabase: @unchecked Sendable {
         let binaries = try Self.serverBinaries()
         let runAs: String? = geteuid() == 0 ? "postgres" : nil
         if runAs != nil && getpwnam("postgres") == nil {
-            throw EngineError.embedded("running as root needs the 'postgres' system user to run the server (install postgresql, or set DATABASE_URL)")
+            throw EngineError.embedded("running as root needs the 'postgres' system user to run the server (install postgresql)")
         }
         do {
             try PrivateDirectory.prepare(stateDirectory.path, strict: false)
@@ -140,7 +140,7 @@ public final class EmbeddedDatabase: @unchecked Sendable {
         for version in versions where manager.isExecutableFile(atPath: "\(root)/\(version)/bin/initdb") {
             return URL(fileURLWithPath: "\(root)/\(version)/bin")
         }
-        throw EngineError.embedded("PostgreSQL server binaries (initdb, pg_ctl) not found in PATH or /usr/lib/postgresql/*/bin: install postgresql, or set DATABASE_URL")
+        throw EngineError.embedded("PostgreSQL server binaries (initdb, pg_ctl) not found in PATH or /usr/lib/postgresql/*/bin: install postgresql")
     }
 
     private func canReach(_ path: String, as user: String) -> Bool {

@@ -55,11 +55,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
         case .refused(let refusal):
             return "refusing to migrate: \(refusal)"
         case .unreachable(let error):
-            return "cannot connect to the database: \(error.message)\n  hint: check DATABASE_URL (host, port, sslmode) and that the server is running"
+            return "cannot connect to the database: \(error.message)"
         case .lockWaitTimedOut(let seconds, let holder):
             return "another migrator held the migration lock for more than \(Int(seconds)) s"
                 + (holder.map { " (\($0))" } ?? "")
-                + "\n  hint: wait for it to finish, or raise --lock-wait"
         case .database(let context, let error):
             return "\(context): \(error)"
         case .embedded(let message):
@@ -71,11 +70,9 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
         case .connectionPooler(let clientPID, let serverPID):
             return "the connection goes through a connection pooler (the session said pid \(clientPID), the server runs it as pid \(serverPID)): "
                 + "in transaction pooling, as Railway's PgBouncer template uses, the migration lock is not held and two migrators could both run"
-                + "\n  hint: migrate over the database's direct URL, not the pooler's (a pooler in session mode can be allowed: RAILYARD_POOLER=session)"
         case .legacyRowsWithoutFiles(let table, let filenames):
             return "the legacy table \(table) lists \(filenames.count) migration\(filenames.count == 1 ? "" : "s") with no file here: "
                 + filenames.joined(separator: ", ")
-                + "\n  hint: restore the files (their rows would otherwise be forgotten and their SQL never checked), or allow changed migrations to import them as missing"
         }
     }
 }

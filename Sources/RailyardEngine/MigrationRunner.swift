@@ -208,7 +208,7 @@ struct MigrationRunner {
                 var described = describe(failure, in: file, waitedFor: waitedFor)
                 if statements[index].starts(with: "CREATE", "INDEX") || statements[index].starts(with: "CREATE", "UNIQUE", "INDEX") {
                     described.hint = (described.hint.map { $0 + "\n  " } ?? "")
-                        + "a failed CREATE INDEX CONCURRENTLY can leave an INVALID index behind: drop it (DROP INDEX CONCURRENTLY IF EXISTS …) before --retry-failed"
+                        + "a failed CREATE INDEX CONCURRENTLY can leave an INVALID index behind: drop it (DROP INDEX CONCURRENTLY IF EXISTS …) before retrying it"
                 }
                 try? asConnectedUser {
                     try store.recordFailed(file, statement: index, completed: Migrator.completedChecksum(file, statements: index),
@@ -309,7 +309,7 @@ struct MigrationRunner {
             let lockTimeout = file.options.lockTimeoutMilliseconds ?? configuration.lockTimeoutMilliseconds
             described.waitedFor = waitedFor ?? "a lock needed by this statement (the holder was not seen: lock_timeout \(lockTimeout) ms)"
             described.message += " after \(configuration.lockRetries + 1) attempt\(configuration.lockRetries == 0 ? "" : "s") of lock_timeout \(lockTimeout) ms"
-            described.hint = described.hint ?? "another session held a conflicting lock; find it in pg_stat_activity, let it finish, then migrate again (or raise --lock-timeout / -- railyard:lock-timeout=)"
+            described.hint = described.hint ?? "another session held a conflicting lock; find it in pg_stat_activity, let it finish, then migrate again (or give the file a longer -- railyard:lock-timeout=)"
         }
         return described
     }

@@ -162,6 +162,11 @@ public final class Migrator: Sendable {
                 observer(.completed(version: step.file.version, filename: step.file.filename,
                                     milliseconds: milliseconds, outOfOrder: step.outOfOrder))
             case .failed(let failure):
+                // Cancelled from another replica: its pg_cancel_backend may arrive before the request is polled.
+                if failure.sqlstate == "57014", !cancellation.isCancelled,
+                   let who = try? journal.cancelRequest(runID: report.id, on: connection) {
+                    cancellation.cancel(by: who)
+                }
                 report.steps[index].status = .failed
                 report.steps[index].error = failure.description
                 report.status = cancellation.isCancelled ? .cancelled : .failed
@@ -183,7 +188,16 @@ public final class Migrator: Sendable {
         run.finishedAt = Date()
         if run.status == .running { run.status = .succeeded }
         if run.status == .cancelled { run.cancelledBy = cancellation.cancelledBy }
-        try journal.recordFinished(run, on: connection)
+        // A cancel sent as the last statement ended can land on the next one:
+        // the record is written again then.
+        for attempt in 1...3 {
+            do {
+                try journal.recordFinished(run, on: connection)
+                break
+            } catch EngineError.database(_, let error) where error.sqlstate == "57014" && attempt < 3 {
+                continue
+            }
+        }
         return run
     }
 

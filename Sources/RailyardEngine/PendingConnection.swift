@@ -3,7 +3,7 @@ import PostgresClient
 
 /// A connection opened on another thread while the caller reads the
 /// migrations folder: PostgreSQL starts its backend meanwhile.
-final class PendingConnection: @unchecked Sendable {
+final class PendingConnection: @unchecked Sendable {  // `result` and `discarded` are guarded by `lock`
     private let lock = NSCondition()
     private var result: Result<PostgresConnection, any Error>?
     private var discarded = false

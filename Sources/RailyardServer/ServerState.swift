@@ -83,7 +83,7 @@ final class ServerState: Sendable {
 }
 
 /// The last encoded migration list, with what it was made from.
-final class ListingCache: @unchecked Sendable {
+final class ListingCache: @unchecked Sendable {  // `cached` is guarded by `lock`
     private let lock = NSLock()
     private var cached: (generation: Int, fingerprint: String, body: [UInt8])?
 

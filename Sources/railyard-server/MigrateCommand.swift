@@ -124,7 +124,7 @@ struct ProgressPrinter {
         case .cancelled:
             let rolledBack = report.error?.filename.map { "; \($0) was rolled back" } ?? ""
             let by = report.cancelledBy.map { " by \($0)" } ?? ""
-            Output.error("Migration run cancelled\(by): \(applied) migration\(applied == 1 ? "" : "s") applied\(rolledBack); run migrate again to go on")
+            Output.error("Migration run interrupted (cancelled\(by)): \(applied) migration\(applied == 1 ? "" : "s") applied\(rolledBack); run migrate again to go on")
         case .failed, .running:
             let failed = report.error.flatMap { error in error.filename.map { "\($0) at line \(error.line ?? 1), column \(error.column ?? 1)" } } ?? "a migration"
             Output.error("Migration run failed at \(failed); \(applied) migration\(applied == 1 ? "" : "s") applied before it\(report.dryRun ? " (dry run)" : "")")

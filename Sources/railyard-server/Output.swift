@@ -35,7 +35,7 @@ enum Output {
         if json {
             Output.json(ErrorReport(error))
         } else {
-            Output.error("✗ \(error)")
+            Output.error("✗ \(error)" + (Advice.hint(for: error).map { "\n  hint: \($0)" } ?? ""))
         }
         return exit
     }
@@ -46,6 +46,7 @@ struct ErrorReport: Encodable {
     struct Detail: Encodable {
         var kind: FailureKind
         var message: String
+        var hint: String?
         var diagnostics: [Diagnostic]?
     }
 
@@ -56,6 +57,6 @@ struct ErrorReport: Encodable {
         var diagnostics: [Diagnostic]?
         if case EngineError.invalidMigrations(let found) = error { diagnostics = found.errors }
         let kind = (error as? EngineError)?.kind ?? .error
-        self.error = Detail(kind: kind, message: "\(error)", diagnostics: diagnostics)
+        self.error = Detail(kind: kind, message: "\(error)", hint: Advice.hint(for: error), diagnostics: diagnostics)
     }
 }

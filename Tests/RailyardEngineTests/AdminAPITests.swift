@@ -214,11 +214,11 @@ struct AdminAPITests {
         #expect(try await api.request("GET", "/api/health", token: .none).status == 200)
     }
 
-    @Test func sigtermDuringARunRollsItBackReleasesTheLockAndExits() async throws {
+    @Test func sigtermDuringARunRollsItBackReleasesTheLockAndExits() throws {
         var files = Self.files
         files["3_slow.sql"] = "CREATE TABLE slow ();\nSELECT pg_sleep(30);"
         let (api, database, _) = try server(files, environment: ["RAILYARD_SHUTDOWN_GRACE": "0.5"])
-        let id = try #require(try await api.request("POST", "/api/runs", token: .admin).json["id"] as? String)
+        let id = try #require(try api.requestSync("POST", "/api/runs", token: .admin).json["id"] as? String)
         #expect(try eventually(timeout: 20) {
             try database.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'") == "1"
         })

@@ -117,11 +117,11 @@ def sigterm_server(cluster, work, sleep_seconds, grace):
         check(run_status == "succeeded", f"a run that fits in the grace period ended '{run_status}'")
         check(tables(cluster, database) == {"first_table", "slow_table", "last_table"}, "the run did not finish before exit")
     else:
-        check(run_status == "failed", f"a cancelled run ended '{run_status}'")
+        check(run_status == "cancelled", f"a cancelled run ended '{run_status}'")
         check(tables(cluster, database) == {"first_table"}, f"not all-or-nothing: tables {tables(cluster, database)}")
         check(ended < grace + 10, f"the server took {ended:.1f} s to stop with a {grace} s grace")
     # A new server finishes the work (the cancelled migration was not applied, so it may be edited).
-    if run_status == "failed":
+    if run_status == "cancelled":
         (folder / SLOW).write_text("CREATE TABLE slow_table (id int);\n")
     server = Server(cluster, database, folder, work)
     status, _, body = server.request("POST", "/api/runs", body="{}")

@@ -63,7 +63,7 @@ struct DirectoryListingError: Error {
 }
 
 /// Lets a non-Sendable value cross into work that the caller synchronizes itself.
-struct UncheckedSendable<Value>: @unchecked Sendable {
+struct UncheckedSendable<Value>: @unchecked Sendable {  // the caller synchronizes every use of `value`
     var value: Value
     init(_ value: Value) { self.value = value }
 }

@@ -44,13 +44,13 @@ public enum Planner {
         public var description: String {
             switch self {
             case .changed(let states):
-                "applied migration changed since it was applied: \(Self.names(states)). Restore the file, or add a new migration for the change (--allow-changed runs anyway)"
+                "applied migration changed since it was applied: \(Self.names(states))"
             case .missing(let states):
-                "applied migration has no file in the folder: \(Self.names(states)). Restore the file (--allow-changed runs anyway)"
+                "applied migration has no file in the folder: \(Self.names(states))"
             case .failed(let states):
-                "migration failed partway in an earlier run: \(Self.names(states)). Fix the cause, then run again with --retry-failed to resume it"
+                "migration failed partway in an earlier run: \(Self.names(states))"
             case .outOfOrder(let states):
-                "pending migration older than the newest applied one (--strict-order): \(Self.names(states))"
+                "pending migration older than the newest applied one, refused in strict order: \(Self.names(states))"
             case .unknownTarget(let version):
                 "no migration has version \(version)"
             case .resumePointChanged(let states):

@@ -8,7 +8,7 @@ import Glibc
 /// The parsed migrations folder (files without their statements), kept until a file in it is added, removed
 /// or changed (names, sizes and modification times are compared, at most
 /// once a second: a change shows within a second).
-final class CatalogCache: @unchecked Sendable {
+final class CatalogCache: @unchecked Sendable {  // its state is guarded by `lock`; `loading` lets one thread parse at a time
     private struct Entry: Equatable {
         var name: String
         var size: Int64

@@ -6,7 +6,7 @@ import RailyardEngine
 /// A few libpq connections for reads, used on a dedicated thread pool so
 /// blocking libpq calls never run on the NIO event loops. Its size is both
 /// the connection count and the concurrency limit.
-final class DatabasePool: @unchecked Sendable {
+final class DatabasePool: @unchecked Sendable {  // `idle` is guarded by `lock`; each connection is used by one pool thread at a time
     private let threads: NIOThreadPool
     private let lock = NSLock()
     private var idle: [PostgresConnection] = []

@@ -63,7 +63,7 @@ actor HealthMonitor {
 
 /// Runs `SELECT 1` on a dedicated thread; gives up at the deadline, breaking
 /// the connection so that the thread is free again.
-final class HealthProbe: @unchecked Sendable {
+final class HealthProbe: @unchecked Sendable {  // `connection` is guarded by `lock`; the rest is set in init
     private let thread = NIOThreadPool(numberOfThreads: 1)
     private let migrator: Migrator
     private let lock = NSLock()
@@ -128,7 +128,7 @@ final class HealthProbe: @unchecked Sendable {
 }
 
 /// True for the first caller only.
-final class Once: @unchecked Sendable {
+final class Once: @unchecked Sendable {  // `claimed` is guarded by `lock`
     private let lock = NSLock()
     private var claimed = false
 

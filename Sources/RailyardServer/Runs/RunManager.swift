@@ -83,7 +83,9 @@ final class RunManager: @unchecked Sendable {  // `active`, `recent`, `accepting
             finish(id) { run in
                 run.status = cancellation.isCancelled ? .cancelled : .failed
                 run.cancelledBy = cancellation.cancelledBy
-                run.error = RunFailure(kind: (error as? EngineError)?.kind ?? .error, message: "\(error)")
+                var failure = RunFailure(kind: (error as? EngineError)?.kind ?? .error, message: "\(error)")
+                failure.hint = RunAdvice.hint(for: error)
+                run.error = failure
                 run.finishedAt = Date()
             }
         }

@@ -76,6 +76,57 @@ final class APIServer: @unchecked Sendable {
         return Reply(status: http.statusCode, headers: headers, body: data)
     }
 
+    /// `request`, blocking the calling thread rather than suspending: for
+    /// tests that also block (libpq, child processes), whose waits would
+    /// otherwise hold the few threads that resume suspended requests.
+    func requestSync(_ method: String, _ path: String, token: Token = .admin, body: String? = nil,
+                     timeout: TimeInterval = 30) throws -> Reply {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = timeout
+        switch token {
+        case .none: break
+        case .wrong: request.setValue("Bearer not-the-token", forHTTPHeaderField: "Authorization")
+        case .read: request.setValue("Bearer \(Self.readToken)", forHTTPHeaderField: "Authorization")
+        case .admin: request.setValue("Bearer \(Self.adminToken)", forHTTPHeaderField: "Authorization")
+        }
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        final class Box: @unchecked Sendable {  // written by the completion handler before the semaphore is signalled
+            var data: Data?
+            var response: URLResponse?
+            var error: (any Error)?
+        }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            (box.data, box.response, box.error) = (data, response, error)
+            done.signal()
+        }.resume()
+        done.wait()
+        if let error = box.error { throw error }
+        let http = try #require(box.response as? HTTPURLResponse)
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields {
+            if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
+        }
+        return Reply(status: http.statusCode, headers: headers, body: box.data ?? Data())
+    }
+
+    /// Polls a run until it is no longer running, blocking.
+    func waitForRunSync(_ id: String, timeout: TimeInterval = 60) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let run = try requestSync("GET", "/api/runs/\(id)", token: .read).json
+            if run["status"] as? String != "running" { return run }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        Issue.record("run \(id) still running after \(timeout) s")
+        return [:]
+    }
+
     /// Sends raw bytes and returns the status line, for requests URLSession will not make.
     func raw(_ bytes: String) throws -> String {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
