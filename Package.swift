@@ -73,7 +73,14 @@ let package = Package(
             ]
         ),
 
+        // What the PostgreSQL-backed suites share: a test database, migration
+        // folders, child processes, a served API, scripted peers, PgBouncer.
+        .target(name: "RailyardTestSupport", dependencies: ["RailyardEngine", "PostgresClient"], path: "Tests/Support"),
         .testTarget(name: "RailyardCoreTests", dependencies: ["RailyardCore"]),
-        .testTarget(name: "RailyardEngineTests", dependencies: ["RailyardEngine", "PostgresClient"]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "RailyardTestSupport"]),
+        .testTarget(name: "RailyardEngineTests", dependencies: ["RailyardEngine", "PostgresClient", "RailyardTestSupport"]),
+        .testTarget(name: "RailyardServerTests", dependencies: ["RailyardServer", "RailyardAPI", "RailyardTestSupport"]),
+        // The suites that start railyard-server and railyard as a user would.
+        .testTarget(name: "RailyardEndToEndTests", dependencies: ["RailyardEngine", "PostgresClient", "RailyardTestSupport"]),
     ]
 )

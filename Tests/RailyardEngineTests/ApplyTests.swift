@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RailyardTestSupport
 import RailyardCore
 @testable import RailyardEngine
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RailyardTestSupport
 @testable import RailyardCore
 
 /// The splitter against PostgreSQL on real SQL: every file of

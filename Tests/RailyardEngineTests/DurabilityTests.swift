@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RailyardTestSupport
 import PostgresClient
 @testable import RailyardEngine
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RailyardTestSupport
 
 /// The real `railyard` binary against a real `railyard-server`.
 @Suite("railyard CLI end to end")

@@ -1,41 +1,6 @@
 import Foundation
 import Testing
-
-/// A server that answers with one scripted response and records what it
-/// was sent (scripts/scripted-http-server.py); also usable as a proxy.
-final class ScriptedServer: @unchecked Sendable {
-    let process: Subprocess
-    let port: Int
-    let log: String
-
-    init(status: Int, body: String) throws {
-        let base = NSTemporaryDirectory() + "railyard-scripted-\(UUID().uuidString)"
-        log = base + ".log"
-        try Data(body.utf8).write(to: URL(fileURLWithPath: base + ".body"))
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let started = try Subprocess("/usr/bin/env", ["python3", RepositoryPaths.root.appendingPathComponent("scripts/scripted-http-server.py").path,
-                                                      log, String(status), base + ".body", "120"])
-        _ = eventually(timeout: 10) { Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) != nil }
-        process = started
-        port = try #require(Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "scripted server did not start: \(started.stderr)")
-    }
-
-    /// What it was sent: method, target and headers of each request.
-    var requests: [[String: Any]] {
-        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
-    var sawAuthorization: Bool {
-        requests.contains { ($0["headers"] as? [String: String])?.keys.contains { $0.lowercased() == "authorization" } == true }
-    }
-
-    deinit {
-        process.kill(SIGKILL)
-        process.wait(timeout: 5)
-    }
-}
+import RailyardTestSupport
 
 /// The CLI facing a lookalike host, a proxy, a hostile server; the server's
 /// own token file and output facing other local users and hostile data.

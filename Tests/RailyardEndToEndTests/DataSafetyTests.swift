@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RailyardTestSupport
 @testable import RailyardEngine
 
 /// Resuming a failed migration only where it stopped, and adopting the old

@@ -5,19 +5,19 @@ import FoundationNetworking
 import Testing
 
 /// A real `railyard-server serve` on a free loopback port, with known tokens.
-final class APIServer: @unchecked Sendable {
-    static let adminToken = "admin-token-for-tests-0123456789"
-    static let readToken = "read-token-for-tests-9876543210"
+public final class APIServer: @unchecked Sendable {
+    public static let adminToken = "admin-token-for-tests-0123456789"
+    public static let readToken = "read-token-for-tests-9876543210"
 
-    let process: Subprocess
-    let port: Int
+    public let process: Subprocess
+    public let port: Int
     /// Kept alive as long as the server uses it.
-    let folder: MigrationFolder
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public let folder: MigrationFolder
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    enum Token { case none, wrong, read, admin }
+    public enum Token: Sendable { case none, wrong, read, admin }
 
-    init(conninfo: String, folder: MigrationFolder, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    public init(conninfo: String, folder: MigrationFolder, arguments: [String] = [], environment: [String: String] = [:]) throws {
         var env = [
             "DATABASE_URL": conninfo, "MIGRATIONS_DIR": folder.url.path, "PORT": "0", "HOST": "127.0.0.1",
             "RAILYARD_ADMIN_TOKEN": Self.adminToken, "RAILYARD_READ_TOKEN": Self.readToken,
@@ -37,22 +37,22 @@ final class APIServer: @unchecked Sendable {
     }
 
     /// The port from Hummingbird's "listening on 127.0.0.1:PORT" line.
-    static func listeningPort(in log: String) -> Int? {
+    public static func listeningPort(in log: String) -> Int? {
         guard let range = log.range(of: "listening on ") else { return nil }
         let address = log[range.upperBound...].prefix { !$0.isWhitespace && $0 != "\"" }
         return address.split(separator: ":").last.flatMap { Int($0) }
     }
 
-    struct Reply {
-        var status: Int
-        var headers: [String: String]
-        var body: Data
+    public struct Reply {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
 
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
-        var text: String { String(decoding: body, as: UTF8.self) }
+        public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    func request(_ method: String, _ path: String, token: Token = .admin, body: String? = nil,
+    public func request(_ method: String, _ path: String, token: Token = .admin, body: String? = nil,
                  contentType: String? = "application/json", timeout: TimeInterval = 30) async throws -> Reply {
         var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method
@@ -79,7 +79,7 @@ final class APIServer: @unchecked Sendable {
     /// `request`, blocking the calling thread rather than suspending: for
     /// tests that also block (libpq, child processes), whose waits would
     /// otherwise hold the few threads that resume suspended requests.
-    func requestSync(_ method: String, _ path: String, token: Token = .admin, body: String? = nil,
+    public func requestSync(_ method: String, _ path: String, token: Token = .admin, body: String? = nil,
                      timeout: TimeInterval = 30) throws -> Reply {
         var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method
@@ -116,7 +116,7 @@ final class APIServer: @unchecked Sendable {
     }
 
     /// Polls a run until it is no longer running, blocking.
-    func waitForRunSync(_ id: String, timeout: TimeInterval = 60) throws -> [String: Any] {
+    public func waitForRunSync(_ id: String, timeout: TimeInterval = 60) throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let run = try requestSync("GET", "/api/runs/\(id)", token: .read).json
@@ -128,7 +128,7 @@ final class APIServer: @unchecked Sendable {
     }
 
     /// Sends raw bytes and returns the status line, for requests URLSession will not make.
-    func raw(_ bytes: String) throws -> String {
+    public func raw(_ bytes: String) throws -> String {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()
@@ -148,7 +148,7 @@ final class APIServer: @unchecked Sendable {
     }
 
     /// Polls a run until it is no longer running.
-    func waitForRun(_ id: String, timeout: TimeInterval = 60) async throws -> [String: Any] {
+    public func waitForRun(_ id: String, timeout: TimeInterval = 60) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let run = try await request("GET", "/api/runs/\(id)", token: .read).json

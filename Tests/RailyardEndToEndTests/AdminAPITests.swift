@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RailyardTestSupport
 
 /// The admin API through the real HTTP stack: the `railyard-server serve`
 /// binary against a real PostgreSQL.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RailyardTestSupport
 import PostgresClient
 
 /// Every run recorded, visible and exclusive across replicas, cancellable,

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RailyardTestSupport
 @testable import RailyardEngine
 
 /// `railyard-server` run as Railway and developers run it.

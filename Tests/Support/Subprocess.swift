@@ -4,14 +4,14 @@ import Glibc
 #endif
 
 /// A child process with its output captured in files (posix_spawn, waitpid).
-final class Subprocess: @unchecked Sendable {
-    let pid: pid_t
+public final class Subprocess: @unchecked Sendable {
+    public let pid: pid_t
     private let outputPath: String
     private let errorPath: String
     private(set) var exitStatus: Int32?
 
     /// Starts `executable` with `arguments`; `environment` is added to ours.
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], removing: [String] = []) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], removing: [String] = []) throws {
         let base = NSTemporaryDirectory() + "railyard-sub-\(UUID().uuidString)"
         outputPath = base + ".out"
         errorPath = base + ".err"
@@ -46,7 +46,7 @@ final class Subprocess: @unchecked Sendable {
     }
 
     /// Runs to completion (or kills it after `timeout` seconds).
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                     removing: [String] = [], timeout: TimeInterval = 120) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = try Subprocess(executable, arguments, environment: environment, removing: removing)
         let status = process.wait(timeout: timeout)
@@ -55,7 +55,7 @@ final class Subprocess: @unchecked Sendable {
 
     /// Waits for exit; nil if still running at the deadline (it is then killed).
     @discardableResult
-    func wait(timeout: TimeInterval = 120) -> Int32? {
+    public func wait(timeout: TimeInterval = 120) -> Int32? {
         if let exitStatus { return exitStatus }
         let deadline = Date().addingTimeInterval(timeout)
         var status: Int32 = 0
@@ -76,7 +76,7 @@ final class Subprocess: @unchecked Sendable {
     }
 
     /// True once the process has ended (never kills it).
-    var hasExited: Bool {
+    public var hasExited: Bool {
         if exitStatus != nil { return true }
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return false }
@@ -84,12 +84,12 @@ final class Subprocess: @unchecked Sendable {
         return true
     }
 
-    func kill(_ signal: Int32) {
+    public func kill(_ signal: Int32) {
         _ = Glibc.kill(pid, signal)
     }
 
-    var stdout: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
+    public var stdout: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
 
     deinit {
         if exitStatus == nil { kill(SIGKILL); var status: Int32 = 0; _ = waitpid(pid, &status, 0) }
@@ -99,7 +99,7 @@ final class Subprocess: @unchecked Sendable {
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: TimeInterval = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+public func eventually(timeout: TimeInterval = 30, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try condition() { return true }
