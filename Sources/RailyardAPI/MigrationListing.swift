@@ -22,9 +22,30 @@ public struct MigrationListing: Sendable, Codable {
     }
 
     public struct Summary: Sendable, Codable {
-        public var total = 0, applied = 0, pending = 0, changed = 0, missing = 0, failed = 0
+        public var total = 0, applied = 0, pending = 0, changed = 0, missing = 0, failed = 0, ahead = 0
 
         public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            total = try container.decode(Int.self, forKey: .total)
+            applied = try container.decode(Int.self, forKey: .applied)
+            pending = try container.decode(Int.self, forKey: .pending)
+            changed = try container.decode(Int.self, forKey: .changed)
+            missing = try container.decode(Int.self, forKey: .missing)
+            failed = try container.decode(Int.self, forKey: .failed)
+            ahead = try container.decodeIfPresent(Int.self, forKey: .ahead) ?? 0
+        }
+
+        /// The counts in words: "3 applied, 1 pending, 1 ahead".
+        public var counts: String {
+            var counts = ["\(applied) applied", "\(pending) pending"]
+            if changed > 0 { counts.append("\(changed) changed") }
+            if missing > 0 { counts.append("\(missing) missing") }
+            if failed > 0 { counts.append("\(failed) failed") }
+            if ahead > 0 { counts.append("\(ahead) ahead (the database has migrations newer than this folder: an older version is deployed)") }
+            return counts.joined(separator: ", ")
+        }
     }
 
     public var migrations: [Entry]
@@ -47,6 +68,7 @@ public struct MigrationListing: Sendable, Codable {
             case .changed: summary.changed += 1
             case .missing: summary.missing += 1
             case .failed: summary.failed += 1
+            case .ahead: summary.ahead += 1
             }
         }
         self.summary = summary
@@ -65,7 +87,7 @@ extension MigrationListing {
     /// every migration that is not applied and every file with an error.
     /// Empty when a deploy gate may pass.
     public var unsettled: [String] {
-        migrations.filter { $0.status != .applied }.map { "\($0.filename) is \($0.status.rawValue)" }
+        migrations.filter { $0.status != .applied && $0.status != .ahead }.map { "\($0.filename) is \($0.status.rawValue)" }
             + diagnostics.filter { $0.severity == .error }.map { "\($0.file) is invalid: \($0.message)" }
     }
 }

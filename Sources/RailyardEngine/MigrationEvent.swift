@@ -8,6 +8,8 @@ public enum MigrationEvent: Sendable {
     case waiting(LockWait?)
     case lockAcquired
     case adoptedLegacy(count: Int)
+    /// Applied migrations with no file, newer than every file: the database is ahead of this folder.
+    case databaseAhead(filenames: [String])
     case planned([Planner.Step])
     case started(version: String, filename: String)
     case notice(filename: String, message: String)

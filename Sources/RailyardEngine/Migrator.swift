@@ -225,6 +225,8 @@ public final class Migrator: Sendable {
             throw EngineError.refused(refusal)
         }
         try checkResumePoints(plan, store: store)
+        let ahead = plan.states.filter { $0.status == .ahead }.map(\.filename)
+        if !ahead.isEmpty { observer(.databaseAhead(filenames: ahead)) }
         observer(.planned(plan.steps))
         return plan
     }

@@ -67,6 +67,8 @@ public struct MigrateRequest: Sendable {
     public var allowChanged = false
     public var retryFailed = false
     public var strictOrder = false
+    /// Refuse a database ahead of the folder too.
+    public var strict = false
 
     public init(target: String? = nil, dryRun: Bool = false, allowChanged: Bool = false,
                 retryFailed: Bool = false, strictOrder: Bool = false, origin: RunOrigin = RunOrigin(trigger: .migrate), id: String? = nil) {
@@ -80,7 +82,7 @@ public struct MigrateRequest: Sendable {
     }
 
     var plannerOptions: Planner.Options {
-        .init(target: target, allowChanged: allowChanged, retryFailed: retryFailed, strictOrder: strictOrder)
+        .init(target: target, allowChanged: allowChanged, retryFailed: retryFailed, strictOrder: strictOrder, strict: strict)
     }
 }
 

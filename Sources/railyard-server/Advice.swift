@@ -23,6 +23,8 @@ enum Advice {
             case .missing: return "restore the file; --allow-changed runs anyway"
             case .failed: return "fix the cause, then run again with --retry-failed to resume it"
             case .outOfOrder: return "without --strict-order they are applied and flagged out of order"
+            case .ahead(_, let pending) where pending.isEmpty: return "without --strict (RAILYARD_STRICT) a database ahead of the folder is reported and the run goes on"
+            case .ahead: return "deploy the newer version, or pass --allow-changed to apply the older pending migrations anyway"
             case .resumePointChanged, .unknownTarget: return nil
             }
         default:

@@ -59,6 +59,18 @@ struct MigrateOptions: ParsableArguments {
     @Option(help: "Retries after a lock_timeout failure (env RAILYARD_LOCK_RETRIES; default 3).")
     var lockRetries: Int?
 
+    @Flag(help: "Migrate even if applied migrations were changed or are missing (env RAILYARD_ALLOW_CHANGED=true).")
+    var allowChanged = false
+
+    @Flag(help: "Resume migrations that failed partway, transaction:false ones (env RAILYARD_RETRY_FAILED=true).")
+    var retryFailed = false
+
+    @Flag(help: "Refuse pending migrations older than the newest applied one (env RAILYARD_STRICT_ORDER=true).")
+    var strictOrder = false
+
+    @Flag(help: "Refuse a database ahead of the folder too, as after redeploying an older version (env RAILYARD_STRICT=true).")
+    var strict = false
+
     func validate() throws {
         _ = try settings()
     }
@@ -68,6 +80,17 @@ struct MigrateOptions: ParsableArguments {
         var lockTimeout: Int
         var statementTimeout: Int
         var lockRetries: Int
+        var allowChanged = false
+        var retryFailed = false
+        var strictOrder = false
+        var strict = false
+
+        func request(_ origin: RunOrigin, target: String? = nil, dryRun: Bool = false) -> MigrateRequest {
+            var request = MigrateRequest(target: target, dryRun: dryRun, allowChanged: allowChanged, retryFailed: retryFailed,
+                                         strictOrder: strictOrder, origin: origin)
+            request.strict = strict
+            return request
+        }
     }
 
     func settings() throws -> Settings {
@@ -85,7 +108,11 @@ struct MigrateOptions: ParsableArguments {
             lockWait: wait,
             lockTimeout: try duration(lockTimeout, env: "RAILYARD_LOCK_TIMEOUT", flag: "--lock-timeout", default: 10_000),
             statementTimeout: try duration(statementTimeout, env: "RAILYARD_STATEMENT_TIMEOUT", flag: "--statement-timeout", default: 0),
-            lockRetries: retries)
+            lockRetries: retries,
+            allowChanged: try allowChanged || Environment.flag("RAILYARD_ALLOW_CHANGED"),
+            retryFailed: try retryFailed || Environment.flag("RAILYARD_RETRY_FAILED"),
+            strictOrder: try strictOrder || Environment.flag("RAILYARD_STRICT_ORDER"),
+            strict: try strict || Environment.flag("RAILYARD_STRICT"))
     }
 
     private func duration(_ flag: String?, env: String, flag name: String, default value: Int) throws -> Int {
@@ -102,6 +129,16 @@ enum Environment {
     static func value(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
+    }
+
+    /// A boolean variable: true/false, 1/0, yes/no, on/off; unset is false.
+    static func flag(_ name: String) throws -> Bool {
+        guard let text = value(name) else { return false }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ValidationError("\(name) must be true or false, not '\(text)'")
+        }
     }
 }
 

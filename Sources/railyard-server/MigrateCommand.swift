@@ -17,14 +17,6 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "Run pending migrations in a transaction that is rolled back; nothing is written.")
     var dryRun = false
 
-    @Flag(help: "Migrate even if applied migrations were changed or are missing.")
-    var allowChanged = false
-
-    @Flag(help: "Resume migrations that failed partway (transaction:false ones).")
-    var retryFailed = false
-
-    @Flag(help: "Refuse pending migrations older than the newest applied one.")
-    var strictOrder = false
 
     func validate() throws {
         if let target, !VersionOrder.isValid(target) {
@@ -33,13 +25,12 @@ struct MigrateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let request = MigrateRequest(target: target, dryRun: dryRun, allowChanged: allowChanged,
-                                     retryFailed: retryFailed, strictOrder: strictOrder, origin: .command(.migrate))
         let report: Run
         let cancellation = MigrationCancellation()
         let signals = InterruptSignals(cancelling: cancellation)
         do {
             let settings = try migrate.settings()
+            let request = settings.request(.command(.migrate), target: target, dryRun: dryRun)
             report = try database.withDatabase { conninfo in
                 let migrator = Migrator(configuration: database.configuration(conninfo: conninfo, migrate: settings))
                 let printer = ProgressPrinter(json: database.json, dryRun: dryRun)
@@ -88,6 +79,8 @@ struct ProgressPrinter {
             break
         case .lockAcquired, .finished:
             break
+        case .databaseAhead(let filenames):
+            Output.line("! The database is ahead of this folder: \(filenames.joined(separator: ", ")) \(filenames.count == 1 ? "is" : "are") applied but not here (an older version is deployed); nothing older runs around \(filenames.count == 1 ? "it" : "them")")
         case .adoptedLegacy(let count):
             Output.line("Imported \(count) migration\(count == 1 ? "" : "s") from the legacy migrations table")
         case .planned(let steps):

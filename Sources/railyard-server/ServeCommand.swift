@@ -28,15 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     var migrateOnStart = false
 
     var migratesOnStart: Bool {
-        get throws {
-            if migrateOnStart { return true }
-            guard let text = Environment.value("RAILYARD_MIGRATE_ON_START") else { return false }
-            switch text.lowercased() {
-            case "1", "true", "yes", "on": return true
-            case "0", "false", "no", "off": return false
-            default: throw ValidationError("RAILYARD_MIGRATE_ON_START must be true or false, not '\(text)'")
-            }
-        }
+        get throws { try migrateOnStart || Environment.flag("RAILYARD_MIGRATE_ON_START") }
     }
 
     func validate() throws {
@@ -74,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let migratorConfiguration = database.configuration(conninfo: conninfo, migrate: settings)
         if try migratesOnStart {
-            try Self.migrateBeforeServing(migratorConfiguration, logger: logger)
+            try Self.migrateBeforeServing(migratorConfiguration, request: settings.request(.command(.migrateOnStart)), logger: logger)
         }
 
         var tokenSource = "RAILYARD_ADMIN_TOKEN"
@@ -121,12 +113,12 @@ struct ServeCommand: AsyncParsableCommand {
     /// whether this start did the migrating or found it done (by the
     /// pre-deploy command, another replica or an earlier start). A failure
     /// exits before the port is bound, so the new version never serves.
-    static func migrateBeforeServing(_ configuration: MigratorConfiguration, logger: Logger) throws {
+    static func migrateBeforeServing(_ configuration: MigratorConfiguration, request: MigrateRequest, logger: Logger) throws {
         logger.info("migrate-on-start: applying pending migrations before serving")
         let report: Run
         do {
             report = try Migrator(configuration: configuration)
-                .migrate(MigrateRequest(origin: .command(.migrateOnStart)), observer: ProgressPrinter(json: false, dryRun: false).handle)
+                .migrate(request, observer: ProgressPrinter(json: false, dryRun: false).handle)
         } catch {
             logger.error("migrate-on-start failed: not serving this version")
             throw Output.fail(error, json: false)

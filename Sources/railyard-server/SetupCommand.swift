@@ -40,7 +40,7 @@ struct SetupCommand: ParsableCommand {
                 }
                 try migrator.prepareTracking()
                 Output.line("✓ Tracking tables ready (\(migrator.configuration.schema).railyard_migrations, \(migrator.configuration.schema).railyard_runs)")
-                return try migrator.migrate(MigrateRequest(origin: .command(.setup)), cancellation: cancellation,
+                return try migrator.migrate(settings.request(.command(.setup)), cancellation: cancellation,
                                             observer: ProgressPrinter(json: false, dryRun: false).handle)
             }
             ProgressPrinter.summary(report)

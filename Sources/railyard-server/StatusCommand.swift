@@ -58,12 +58,8 @@ enum StatusTable {
             return line
         }
         let summary = listing.summary
-        var counts = ["\(summary.applied) applied", "\(summary.pending) pending"]
-        if summary.changed > 0 { counts.append("\(summary.changed) changed") }
-        if summary.missing > 0 { counts.append("\(summary.missing) missing") }
-        if summary.failed > 0 { counts.append("\(summary.failed) failed") }
         lines.append("")
-        lines.append(counts.joined(separator: ", "))
+        lines.append(summary.counts)
         return lines.joined(separator: "\n")
     }
 }

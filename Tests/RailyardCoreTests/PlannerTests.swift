@@ -110,3 +110,39 @@ struct PlannerTests {
         #expect(plan.steps[0].resumeAt == 4)
     }
 }
+
+/// An older deployment redeployed: the database has migrations newer than
+/// every file of its folder.
+@Suite("Planner: a database ahead of the folder")
+struct AheadPlannerTests {
+    let files = catalog([("1_a.sql", "SELECT 1;"), ("2_b.sql", "SELECT 2;"), ("3_c.sql", "SELECT 3;")]).files
+
+    @Test func appliedMigrationsNewerThanEveryFileAreAheadNotMissing() throws {
+        let records = files.map { applied($0) }
+        let older = Array(files.prefix(2))
+        let states = Planner.states(files: older, records: records)
+        #expect(states.map(\.status) == [.applied, .applied, .ahead])
+        let plan = try Planner.plan(files: older, records: records)
+        #expect(plan.steps.isEmpty, "nothing runs and nothing is refused")
+    }
+
+    @Test func aMissingFileOlderThanTheNewestIsADeletionAndStillRefuses() {
+        let records = files.map { applied($0) }
+        let withoutMiddle = [files[0], files[2]]
+        #expect(Planner.states(files: withoutMiddle, records: records).map(\.status) == [.applied, .missing, .applied])
+        #expect(throws: Planner.Refusal.self) { try Planner.plan(files: withoutMiddle, records: records) }
+    }
+
+    @Test func strictRefusesAhead() {
+        let records = files.map { applied($0) }
+        #expect(throws: Planner.Refusal.self) { try Planner.plan(files: Array(files.prefix(2)), records: records, options: .init(strict: true)) }
+    }
+
+    @Test func nothingOlderRunsAroundAnAheadDatabaseUnlessAllowed() throws {
+        let records = [applied(files[0]), applied(files[2])]
+        let older = Array(files.prefix(2))  // 2_b.sql is pending, 3_c.sql is ahead
+        #expect(throws: Planner.Refusal.self) { try Planner.plan(files: older, records: records) }
+        let allowed = try Planner.plan(files: older, records: records, options: .init(allowChanged: true))
+        #expect(allowed.steps.map(\.file.filename) == ["2_b.sql"])
+    }
+}

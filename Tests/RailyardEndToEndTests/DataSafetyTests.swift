@@ -84,4 +84,28 @@ struct DataSafetyTests {
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(try database.scalar("SELECT string_agg(version, ',' ORDER BY version) FROM railyard_migrations") == "001,002,003")
     }
+
+    /// A Railway service changes behaviour through its variables, without
+    /// editing its pre-deploy command; the API and the CLI take the same choices.
+    @Test func everyRecoveryFlagHasAVariableAndAnAPIField() throws {
+        let (database, folder) = try failedMigration()
+        try folder.write("20250101000000_backfill.sql", Self.failing.replacingOccurrences(of: "1 / (SELECT count(*) FROM log WHERE n = 99)", with: "2"))
+        #expect(try database.migrateCommand(folder).status == 1, "a failed migration refuses by default")
+        let resumed = try database.migrateCommand(folder, environment: ["RAILYARD_RETRY_FAILED": "true"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try database.migrateCommand(folder, environment: ["RAILYARD_RETRY_FAILED": "maybe"]).status == 64)
+
+        try folder.write("20250101000000_backfill.sql", Self.failing + "\n-- edited after it was applied\nSELECT 4;\n")
+        #expect(try database.migrateCommand(folder).status == 1, "a changed migration refuses by default")
+        #expect(try database.migrateCommand(folder, environment: ["RAILYARD_ALLOW_CHANGED": "1"]).status == 0)
+
+        let api = try APIServer(conninfo: database.conninfo, folder: folder)
+        let started = try api.requestSync("POST", "/api/runs", body: #"{"allow_changed": true, "retry_failed": true, "strict_order": true, "strict": false}"#)
+        #expect(started.status == 202, "\(started.text)")
+        let id = try #require(started.json["id"] as? String)
+        #expect(try api.waitForRunSync(id)["status"] as? String == "succeeded")
+        let cli = try Subprocess.run(RepositoryPaths.cliBinary, ["migrate", "--allow-changed", "--strict-order"],
+                                     environment: ["RAILYARD_URL": api.baseURL, "RAILYARD_TOKEN": APIServer.adminToken])
+        #expect(cli.status == 0, "\(cli.stderr)")
+    }
 }

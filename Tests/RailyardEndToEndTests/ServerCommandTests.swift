@@ -170,3 +170,30 @@ struct EmbeddedDatabaseIsolationTests {
         #expect(mode == 0o777, "the folder is refused as it is, not taken over")
     }
 }
+
+/// The workflow's emergency step: Railway → Deployments → Redeploy a previous deployment.
+@Suite("Redeploying an older version")
+struct RedeployOlderVersionTests {
+    @Test func theOlderFolderMigratesReportsTheDatabaseAheadAndServes() throws {
+        let database = try TestDatabase.create()
+        let newer = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();", "2_b.sql": "CREATE TABLE b ();", "3_c.sql": "CREATE TABLE c ();"])
+        #expect(try database.migrateCommand(newer).status == 0)
+        let older = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();", "2_b.sql": "CREATE TABLE b ();"])
+
+        let predeploy = try database.migrateCommand(older)
+        #expect(predeploy.status == 0, "the redeploy's pre-deploy must not fail: \(predeploy.stderr)")
+        #expect(predeploy.stdout.contains("The database is ahead of this folder: 3_c.sql"), "\(predeploy.stdout)")
+        let status = try Subprocess.run(RepositoryPaths.serverBinary, ["status", "--dir", older.url.path, "--exit-code"],
+                                        environment: ["DATABASE_URL": database.conninfo])
+        #expect(status.status == 0, "ahead is not a reason to fail a gate: \(status.stderr)")
+        #expect(status.stdout.contains("1 ahead (the database has migrations newer than this folder"), "\(status.stdout)")
+        #expect(try database.migrateCommand(older, ["--strict"]).status == 1)
+        #expect(try database.migrateCommand(older, environment: ["RAILYARD_STRICT": "true"]).status == 1)
+
+        // The image's default command on the older version serves too.
+        let api = try APIServer(conninfo: database.conninfo, folder: older, arguments: ["--migrate-on-start"])
+        let listing = try api.requestSync("GET", "/api/migrations", token: .read)
+        #expect(listing.status == 200)
+        #expect((listing.json["summary"] as? [String: Any])?["ahead"] as? Int == 1, "\(listing.text)")
+    }
+}

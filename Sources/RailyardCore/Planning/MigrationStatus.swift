@@ -45,8 +45,11 @@ public enum MigrationStatus: String, Sendable, Codable, CaseIterable {
     case pending
     /// Applied, but the file's up section has changed since.
     case changed
-    /// Applied, but its file is gone from the folder.
+    /// Applied, but its file is gone from the folder, though newer files are there: deleted.
     case missing
+    /// Applied, with no file, and newer than every file in the folder: the
+    /// database is ahead of this code (an older deployment redeployed).
+    case ahead
     /// A non-transactional migration that stopped partway.
     case failed
 }

@@ -10,12 +10,16 @@ public enum Planner {
         public var retryFailed = false
         /// Refuse pending migrations older than the newest applied one.
         public var strictOrder = false
+        /// Refuse a database ahead of the folder too.
+        public var strict = false
 
-        public init(target: String? = nil, allowChanged: Bool = false, retryFailed: Bool = false, strictOrder: Bool = false) {
+        public init(target: String? = nil, allowChanged: Bool = false, retryFailed: Bool = false, strictOrder: Bool = false,
+                    strict: Bool = false) {
             self.target = target
             self.allowChanged = allowChanged
             self.retryFailed = retryFailed
             self.strictOrder = strictOrder
+            self.strict = strict
         }
     }
 
@@ -40,6 +44,9 @@ public enum Planner {
         case unknownTarget(String)
         /// Failed migrations whose statements before the resume point changed.
         case resumePointChanged([MigrationState])
+        /// Applied migrations newer than every file (the database is ahead), refused in strict mode
+        /// or when pending files would run around them.
+        case ahead([MigrationState], pending: [MigrationState])
 
         public var description: String {
             switch self {
@@ -53,6 +60,10 @@ public enum Planner {
                 "pending migration older than the newest applied one, refused in strict order: \(Self.names(states))"
             case .unknownTarget(let version):
                 "no migration has version \(version)"
+            case .ahead(let states, let pending) where pending.isEmpty:
+                "the database is ahead of this folder (applied migrations with no file, newer than every file: \(Self.names(states))), refused in strict mode"
+            case .ahead(let states, let pending):
+                "the database is ahead of this folder (applied migrations with no file, newer than every file: \(Self.names(states))), and older pending migrations would run around them: \(Self.names(pending))"
             case .resumePointChanged(let states):
                 "a failed migration's statements that already ran have changed since: \(Self.names(states)). Resuming would run one twice, skip one, or mark it applied with nothing run: restore the file as it was when it failed (put new statements after the failed one), or finish the migration by hand"
             }
@@ -88,9 +99,11 @@ public enum Planner {
             states.append(MigrationState(version: file.version, name: file.name, filename: file.filename,
                                          status: status, outOfOrder: outOfOrder, file: file, record: record))
         }
+        let newestFile = files.map(\.version).max(by: VersionOrder.less)
         for record in records where !seen.contains(VersionOrder.normalized(record.version)) {
+            let ahead = newestFile.map { VersionOrder.less($0, record.version) } ?? true
             states.append(MigrationState(version: record.version, name: record.name, filename: record.filename,
-                                         status: record.state == .failed ? .failed : .missing,
+                                         status: record.state == .failed ? .failed : ahead ? .ahead : .missing,
                                          outOfOrder: false, file: nil, record: record))
         }
         // A catalog's files come in version order: then there is nothing to sort.
@@ -109,6 +122,11 @@ public enum Planner {
         let missing = states.filter { $0.status == .missing }
         if !options.allowChanged && !changed.isEmpty { throw .changed(changed) }
         if !options.allowChanged && !missing.isEmpty { throw .missing(missing) }
+        let ahead = states.filter { $0.status == .ahead }
+        if !ahead.isEmpty {
+            let pending = states.filter { $0.status == .pending }
+            if options.strict || (!pending.isEmpty && !options.allowChanged) { throw .ahead(ahead, pending: pending) }
+        }
         let failed = states.filter { $0.status == .failed }
         if !options.retryFailed && !failed.isEmpty { throw .failed(failed) }
         if options.retryFailed, let orphan = failed.first(where: { $0.file == nil }) { throw .missing([orphan]) }

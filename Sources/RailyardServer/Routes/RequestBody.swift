@@ -26,7 +26,8 @@ enum RequestBody {
         }
     }
 
-    /// `POST /api/runs` body: `{"target"?, "dry_run"?, "allow_changed"?}`; empty means defaults.
+    /// `POST /api/runs` body: `{"target"?, "dry_run"?, "allow_changed"?, "retry_failed"?, "strict_order"?, "strict"?}`;
+    /// empty means defaults.
     static func runRequest(_ request: inout Request, limit: Int) async throws -> MigrateRequest {
         let buffer = try await collect(&request, limit: limit)
         let bytes = Data(buffer.readableBytesView)
@@ -42,9 +43,9 @@ enum RequestBody {
         guard let fields = object as? [String: Any] else {
             throw Problem.badRequest("the body must be a JSON object such as {\"dry_run\": true}")
         }
-        let known: Set = ["target", "dry_run", "allow_changed"]
+        let known: Set = ["target", "dry_run", "allow_changed", "retry_failed", "strict_order", "strict"]
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
-            throw Problem.badRequest("unknown field '\(unknown)': use target, dry_run or allow_changed")
+            throw Problem.badRequest("unknown field '\(unknown)': use target, dry_run, allow_changed, retry_failed, strict_order or strict")
         }
         if let null = fields.keys.sorted().first(where: { fields[$0] is NSNull }) {
             throw Problem.badRequest("\(null) must not be null: leave it out for the default")
@@ -53,16 +54,22 @@ enum RequestBody {
             var target: String?
             var dry_run: Bool?
             var allow_changed: Bool?
+            var retry_failed: Bool?
+            var strict_order: Bool?
+            var strict: Bool?
         }
         let body: Body
         do {
             body = try JSONDecoder().decode(Body.self, from: bytes)
         } catch {
-            throw Problem.badRequest("target must be a string of digits; dry_run and allow_changed must be true or false")
+            throw Problem.badRequest("target must be a string of digits; dry_run, allow_changed, retry_failed, strict_order and strict must be true or false")
         }
         if let target = body.target, !VersionOrder.isValid(target) || target.count > 32 {
             throw Problem.badRequest("target must be a migration version (digits), not '\(target.prefix(64))'")
         }
-        return MigrateRequest(target: body.target, dryRun: body.dry_run ?? false, allowChanged: body.allow_changed ?? false)
+        var migrate = MigrateRequest(target: body.target, dryRun: body.dry_run ?? false, allowChanged: body.allow_changed ?? false,
+                                     retryFailed: body.retry_failed ?? false, strictOrder: body.strict_order ?? false)
+        migrate.strict = body.strict ?? false
+        return migrate
     }
 }

@@ -24,6 +24,18 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "Start the run and return; follow it with: railyard runs ID --follow.")
     var detach = false
 
+    @Flag(help: "Migrate even if applied migrations were changed or are missing.")
+    var allowChanged = false
+
+    @Flag(help: "Resume migrations that failed partway (transaction:false ones).")
+    var retryFailed = false
+
+    @Flag(help: "Refuse pending migrations older than the newest applied one.")
+    var strictOrder = false
+
+    @Flag(help: "Refuse a database ahead of the folder too.")
+    var strict = false
+
     func validate() throws {
         if let target, !VersionOrder.isValid(target) {
             throw ValidationError("--target must be a migration version (digits), not '\(target)'")
@@ -33,7 +45,8 @@ struct MigrateCommand: ParsableCommand {
     func run() throws {
         try reporting {
             let client = options.client()
-            let body = try JSONEncoder().encode(RunRequest(dryRun: dryRun, target: target))
+            let body = try JSONEncoder().encode(RunRequest(dryRun: dryRun, target: target, allowChanged: allowChanged,
+                                                           retryFailed: retryFailed, strictOrder: strictOrder, strict: strict))
             let started = try client.send("POST", "/api/runs", body: body)
             if started.status == 404, let target {
                 throw CLIError(.failed, "the server has no migration with version \(target)")
@@ -192,8 +205,13 @@ final class ProgressLine {
 private struct RunRequest: Encodable {
     var dryRun: Bool
     var target: String?
+    var allowChanged: Bool
+    var retryFailed: Bool
+    var strictOrder: Bool
+    var strict: Bool
 
     enum CodingKeys: String, CodingKey {
-        case dryRun = "dry_run", target
+        case dryRun = "dry_run", target, allowChanged = "allow_changed", retryFailed = "retry_failed"
+        case strictOrder = "strict_order", strict
     }
 }

@@ -40,11 +40,7 @@ struct StatusCommand: ParsableCommand {
                          entry.executionMs.map { "\($0) ms" } ?? "-"])
         }
         let summary = listing.summary
-        var counts = ["\(summary.applied) applied", "\(summary.pending) pending"]
-        if summary.changed > 0 { counts.append("\(summary.changed) changed") }
-        if summary.missing > 0 { counts.append("\(summary.missing) missing") }
-        if summary.failed > 0 { counts.append("\(summary.failed) failed") }
-        return Terminal.table(rows) + "\n\n" + counts.joined(separator: ", ")
+        return Terminal.table(rows) + "\n\n" + summary.counts
     }
 
     static func utc(_ date: Date) -> String {
