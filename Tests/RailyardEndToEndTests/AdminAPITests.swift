@@ -70,7 +70,7 @@ struct AdminAPITests {
         #expect(migrations.map { $0["status"] as? String } == ["applied", "pending"])
         #expect(migrations[0]["applied_at"] is String && migrations[0]["checksum"] is String)
         let summary = try #require(list.json["summary"] as? [String: Int])
-        #expect(summary == ["total": 2, "applied": 1, "pending": 1, "changed": 0, "missing": 0, "failed": 0])
+        #expect(summary == ["total": 2, "applied": 1, "pending": 1, "changed": 0, "missing": 0, "failed": 0, "ahead": 0])
 
         let detail = try await api.request("GET", "/api/migrations/2", token: .read)
         #expect(detail.status == 200)
