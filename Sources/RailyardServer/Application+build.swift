@@ -51,7 +51,7 @@ struct DrainService: Service {
 enum RouteTable {
     static let routes: [(pattern: [String], methods: String)] = [
         (["api", "health"], "GET"), (["api", "migrations"], "GET"), (["api", "migrations", "*"], "GET"),
-        (["api", "migrations", "*", "rollback-scaffold"], "POST"), (["api", "runs"], "GET, POST"),
+        (["api", "migrations", "*", "rollback-scaffold"], "POST"), (["api", "migrations", "*", "repair"], "POST"), (["api", "runs"], "GET, POST"),
         (["api", "runs", "*"], "GET"), (["api", "runs", "*", "cancel"], "POST"), (["metrics"], "GET"), (["openapi.yaml"], "GET"),
     ]
 

@@ -59,5 +59,23 @@ struct MigrationRoutes {
             }
             return JSONResponse(value: RollbackScaffold.make(for: file.reparsed()))
         }
+
+        group.post("api/migrations/:version/repair") { request, context in
+            try context.requireAdmin()
+            let version = try context.version()
+            var request = request
+            let (action, reason) = try await RequestBody.repairRequest(&request, limit: state.configuration.maxBodyBytes)
+            let origin = RunOrigin(trigger: .repair, requestedBy: "api (admin token)", host: ProcessInfo.processInfo.hostName)
+            let migrator = Migrator(configuration: state.configuration.migrator)
+            do {
+                let run = try await Task.detached { try migrator.repair(action, version: version, reason: reason, origin: origin) }.value
+                return JSONResponse(value: run)
+            } catch let error as EngineError {
+                if case .configuration(let message) = error {
+                    throw message.hasPrefix("no migration has version") ? Problem.notFound(message) : Problem(.conflict, "repair-refused", title: "Repair refused", detail: message)
+                }
+                throw Problem.unavailable("\(error)")
+            }
+        }
     }
 }

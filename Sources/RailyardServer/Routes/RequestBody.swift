@@ -72,4 +72,28 @@ enum RequestBody {
         migrate.strict = body.strict ?? false
         return migrate
     }
+
+    /// `POST /api/migrations/{version}/repair` body: `{"action": "accept"|"resolve"|"forget", "reason": "…"}`.
+    static func repairRequest(_ request: inout Request, limit: Int) async throws -> (RepairAction, String) {
+        let buffer = try await collect(&request, limit: limit)
+        struct Body: Decodable {
+            var action: String
+            var reason: String
+        }
+        let bytes = Data(buffer.readableBytesView)
+        if let fields = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any],
+           let unknown = fields.keys.sorted().first(where: { !["action", "reason"].contains($0) }) {
+            throw Problem.badRequest("unknown field '\(unknown.prefix(64))': the body is {\"action\", \"reason\"}")
+        }
+        guard let body = try? JSONDecoder().decode(Body.self, from: bytes) else {
+            throw Problem.badRequest("the body is {\"action\": \"accept\", \"resolve\" or \"forget\", \"reason\": \"why\"}")
+        }
+        guard let action = RepairAction(rawValue: body.action) else {
+            throw Problem.badRequest("action is accept, resolve or forget, not '\(body.action.prefix(32))'")
+        }
+        guard !body.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, body.reason.count <= 1000 else {
+            throw Problem.badRequest("reason must say why (at most 1000 characters): it is recorded with the run")
+        }
+        return (action, body.reason)
+    }
 }

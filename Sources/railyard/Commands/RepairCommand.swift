@@ -1,0 +1,45 @@
+import ArgumentParser
+import FoundationEssentials
+import RailyardAPI
+import RailyardCore
+
+struct RepairCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repair",
+        abstract: "Set a migration's tracking row right on the server, recorded as a run with who and why.",
+        discussion: """
+            accept: a changed migration keeps the file's current checksum. resolve: a failed migration \
+            you finished by hand is marked applied. forget: a missing (or ahead) migration's row is removed.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "accept, resolve or forget.")
+    var action: String
+
+    @Argument(help: "The migration's version.")
+    var version: String
+
+    @Option(help: "Why: recorded with the run.")
+    var reason: String
+
+    func validate() throws {
+        guard ["accept", "resolve", "forget"].contains(action) else {
+            throw ValidationError("the action is accept, resolve or forget, not '\(action)'")
+        }
+        guard VersionOrder.isValid(version) else { throw ValidationError("VERSION is a migration version (its digits), not '\(version)'") }
+        guard reason.contains(where: { !$0.isWhitespace }) else { throw ValidationError("--reason must say why") }
+    }
+
+    func run() throws {
+        try reporting {
+            let client = options.client()
+            let body = try JSONEncoder().encode(["action": action, "reason": reason])
+            let response = try client.send("POST", "/api/migrations/\(version)/repair", body: body)
+            if response.status == 404 { throw CLIError(.failed, APIClient.problem(response) ?? "no migration has version \(version)") }
+            let run = try client.decode(Run.self, try client.expectSuccess(response, "repair"))
+            Terminal.line(options.json ? response.text
+                          : "✓ Repaired \(run.steps.first?.filename ?? version): \(run.steps.first?.note ?? action) (run \(run.id))")
+        }
+    }
+}
