@@ -44,11 +44,23 @@ struct APIClient {
     /// The token a local `railyard-server serve` generated, when that
     /// server listens on `port`: the file names the port it was written for.
     static func localAdminToken(_ options: ClientSettings, port: Int) -> String? {
-        let state = options.environment("RAILYARD_STATE_DIR") ?? ".railyard"
-        guard let text = try? String(contentsOfFile: state + "/admin-token", encoding: .utf8) else { return nil }
+        guard let path = tokenFile(options), let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         let lines = text.split(whereSeparator: \.isNewline).map { String($0).trimmed(newlines: true) }
         guard let token = lines.first, !token.isEmpty, lines.contains("port=\(port)") else { return nil }
         return token
+    }
+
+    /// `RAILYARD_STATE_DIR/admin-token`, else the nearest `.railyard/admin-token`
+    /// in this folder or one above it, as git finds its repository.
+    static func tokenFile(_ options: ClientSettings) -> String? {
+        if let state = options.environment("RAILYARD_STATE_DIR") { return state + "/admin-token" }
+        var folder = FileManager.default.currentDirectoryPath
+        while true {
+            let candidate = folder + "/.railyard/admin-token"
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            guard let slash = folder.lastIndex(of: "/"), folder != "/" else { return nil }
+            folder = slash == folder.startIndex ? "/" : String(folder[..<slash])
+        }
     }
 
     /// Only what surely is this machine: `localhost`, an IPv4 literal in

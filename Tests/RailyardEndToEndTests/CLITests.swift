@@ -225,4 +225,25 @@ struct CLITests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(report["errors"] as? Int == 2)
     }
+
+    @Test func globalOptionsComeBeforeOrAfterTheCommand() throws {
+        let (api, _) = try server()
+        for arguments in [["--server", api.baseURL, "status"], ["--server=\(api.baseURL)", "--json", "status"],
+                          ["--token", APIServer.adminToken, "--server", api.baseURL, "runs", "--limit", "5"], ["status", "--server", api.baseURL]] {
+            let result = try cli(arguments, server: nil)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        #expect(try cli(["--server", api.baseURL, "--bogus", "status"], server: nil).status == 64)
+    }
+
+    @Test func theLocalTokenIsFoundFromASubfolder() throws {
+        let folder = try MigrationFolder(CLITests.files)
+        let database = try TestDatabase.create()
+        let api = try APIServer(conninfo: database.conninfo, folder: folder, environment: ["RAILYARD_ADMIN_TOKEN": ""])
+        #expect(eventually(timeout: 10) { FileManager.default.fileExists(atPath: folder.url.path + "/.railyard/admin-token") })
+        let nested = folder.url.appendingPathComponent("app/src").path
+        try FileManager.default.createDirectory(atPath: nested, withIntermediateDirectories: true)
+        let result = try cli(["status"], server: api, token: nil, directory: nested, environment: ["RAILYARD_STATE_DIR": ""])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
 }
