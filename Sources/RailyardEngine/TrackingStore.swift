@@ -19,8 +19,11 @@ struct TrackingStore {
     @discardableResult
     func ensureTables() throws -> Bool {
         if try exists() { return false }
+        // A role may create tables in a schema (public) without the right to create schemas.
+        let schemaExists = try query("creating the tracking tables", "SELECT to_regnamespace($1) IS NOT NULL",
+                                     [configuration.quotedSchema]).scalar == "t"
         try run("creating the tracking tables", """
-            CREATE SCHEMA IF NOT EXISTS \(configuration.quotedSchema);
+            \(schemaExists ? "" : "CREATE SCHEMA IF NOT EXISTS \(configuration.quotedSchema);")
             CREATE TABLE IF NOT EXISTS \(configuration.migrationsTable) (
                 version text PRIMARY KEY,
                 name text NOT NULL,

@@ -176,12 +176,14 @@ struct MigrationSectionTests {
 
 @Suite("Timeout values")
 struct TimeoutValueTests {
-    @Test func parsesPostgresDurations() {
+    /// A bare number is seconds, as `--lock-wait 2` is.
+    @Test func parsesDurationsWithSecondsByDefault() {
         #expect(TimeoutValue.milliseconds("500ms") == 500)
         #expect(TimeoutValue.milliseconds("10s") == 10_000)
         #expect(TimeoutValue.milliseconds("2min") == 120_000)
         #expect(TimeoutValue.milliseconds("1h") == 3_600_000)
-        #expect(TimeoutValue.milliseconds("250") == 250)
+        #expect(TimeoutValue.milliseconds("2") == 2_000)
+        #expect(TimeoutValue.milliseconds("250ms") == 250)
         #expect(TimeoutValue.milliseconds("0") == 0)
         #expect(TimeoutValue.milliseconds("ten") == nil)
         #expect(TimeoutValue.milliseconds("-1s") == nil)

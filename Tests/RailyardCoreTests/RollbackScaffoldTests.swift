@@ -64,6 +64,15 @@ struct RollbackScaffoldTests {
         #expect(scaffold.sql == "-- Rollback of 20250101000000_create_t.sql\n-- migrate:up\nDROP TABLE IF EXISTS t;\n")
     }
 
+    /// "extensions stay": a down section of comments alone says nothing is to be undone.
+    @Test func aDownSectionOfCommentsIsTheFilesOwnAnswer() throws {
+        let file = try parsedFile("-- migrate:up\nCREATE EXTENSION IF NOT EXISTS pgcrypto;\n-- migrate:down\n-- extensions stay\n", name: "20250101000000_ext.sql")
+        let scaffold = RollbackScaffold.make(for: file)
+        #expect(scaffold.source == .downSection)
+        #expect(!scaffold.sql.contains("DROP EXTENSION"))
+        #expect(scaffold.sql.contains("-- extensions stay"))
+    }
+
     @Test func generatedScaffoldReversesOrderAndKeepsTodos() throws {
         let file = try parsedFile("""
             CREATE TABLE IF NOT EXISTS t (a int);

@@ -202,11 +202,11 @@ struct CLITests {
                                 atomically: true, encoding: .utf8)
         }
         let clash = try cli(["new", "taken"], server: nil, directory: project.url.path)
-        #expect(clash.status == 1)
-        #expect(clash.stderr.contains("already exists"))
-        for name in try FileManager.default.contentsOfDirectory(atPath: migrations.path) where name.hasSuffix("_taken.sql") {
-            #expect(try String(contentsOf: migrations.appendingPathComponent(name), encoding: .utf8) == "keep me")
-        }
+        #expect(clash.status == 0, "a version in use is skipped: \(clash.stderr)")
+        let taken = try FileManager.default.contentsOfDirectory(atPath: migrations.path).filter { $0.hasSuffix("_taken.sql") }
+        #expect(taken.count == 6)
+        let kept = try taken.filter { try String(contentsOf: migrations.appendingPathComponent($0), encoding: .utf8) == "keep me" }
+        #expect(kept.count == 5, "the files already there are never replaced")
     }
 
     @Test func lintReportsPositionsAndExitsOneOnErrors() throws {
@@ -245,5 +245,36 @@ struct CLITests {
         try FileManager.default.createDirectory(atPath: nested, withIntermediateDirectories: true)
         let result = try cli(["status"], server: api, token: nil, directory: nested, environment: ["RAILYARD_STATE_DIR": ""])
         #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test func newNeverCollidesSuggestsNamesAndKnowsWhenItIsInMigrations() throws {
+        let project = try MigrationFolder()
+        for _ in 0..<3 {
+            #expect(try cli(["new", "add_user_prefs"], server: nil, directory: project.url.path).status == 0)
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: project.url.path + "/migrations")
+        #expect(Set(names.map { $0.prefix(14) }).count == 3, "three files, three versions: \(names)")
+        let lint = try cli(["lint"], server: nil, directory: project.url.path)
+        #expect(lint.status == 0 && lint.stdout.contains("3 files checked"), "\(lint.stdout)")
+
+        let inside = try cli(["new", "from_inside"], server: nil, directory: project.url.path + "/migrations")
+        #expect(inside.status == 0, "\(inside.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.url.path + "/migrations/migrations"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: project.url.path + "/migrations").count == 4)
+
+        let hyphen = try cli(["new", "add-user-prefs"], server: nil, directory: project.url.path)
+        #expect(hyphen.status == 64)
+        #expect(hyphen.stderr.contains("try railyard new add_user_prefs"), "\(hyphen.stderr)")
+
+        let one = try MigrationFolder(["1_a.sql": "SELECT 1;"])
+        #expect(try cli(["lint", "--dir", one.url.path], server: nil).stdout.contains("1 file checked"))
+    }
+
+    @Test func scaffoldsSayWhereTheirSQLComesFrom() throws {
+        let (api, _) = try server()
+        let own = try cli(["rollback-scaffold", "1"], server: api)
+        #expect(own.status == 0 && own.stderr.contains("the file's own -- migrate:down section"), "\(own.stderr)")
+        let generated = try cli(["rollback-scaffold", "2"], server: api)
+        #expect(generated.status == 0 && generated.stderr.contains("generated"), "\(generated.stderr)")
     }
 }

@@ -171,6 +171,33 @@ struct EmbeddedDatabaseIsolationTests {
     }
 }
 
+/// Small things that cost an evening.
+@Suite("Everyday details")
+struct EverydayDetailsTests {
+    /// A bare number is seconds everywhere: RAILYARD_STATEMENT_TIMEOUT=2 as --lock-wait 2.
+    @Test func bareTimeoutsAreSeconds() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(["1_slowish.sql": "SELECT pg_sleep(0.3);"])
+        let result = try database.migrateCommand(folder, environment: ["RAILYARD_STATEMENT_TIMEOUT": "2"])
+        #expect(result.status == 0, "2 means 2 s, not 2 ms: \(result.stderr)")
+    }
+
+    /// A role that may create tables in public but not schemas.
+    @Test func theTrackingTablesNeedNoRightToCreateSchemas() throws {
+        let database = try TestDatabase.create()
+        let role = "ry_tables_only_\(database.name)"
+        try database.execute("""
+            CREATE ROLE \(role) LOGIN; GRANT CONNECT ON DATABASE \(database.name) TO \(role);
+            GRANT USAGE, CREATE ON SCHEMA public TO \(role); REVOKE CREATE ON DATABASE \(database.name) FROM PUBLIC
+            """)
+        defer { _ = try? database.execute("DROP OWNED BY \(role); DROP ROLE \(role)") }
+        let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();"])
+        let result = try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--dir", folder.url.path],
+                                        environment: ["DATABASE_URL": database.conninfo + " user=\(role)"])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}
+
 /// The workflow's emergency step: Railway → Deployments → Redeploy a previous deployment.
 @Suite("Redeploying an older version")
 struct RedeployOlderVersionTests {

@@ -23,7 +23,8 @@ public struct RollbackScaffold: Sendable, Codable, Equatable {
     /// The scaffold for `file`, named with a timestamp from `now`.
     public static func make(for file: MigrationFile, now: Date = Date()) -> RollbackScaffold {
         let filename = "\(UTCTimestamp.version(now))_rollback_\(file.name).sql"
-        if let down = file.down, !down.statements.isEmpty {
+        // A down section with no statements, only comments ("extensions stay"), says nothing is to be undone.
+        if let down = file.down, !down.statements.isEmpty || !file.source.text(down.range).trimmed(newlines: true).isEmpty {
             let transactional = !down.statements.contains { NonTransactionalStatement.kind(of: $0, source: file.source) != nil }
             let sql = header(for: file, transactional: transactional)
                 + file.source.text(down.range).trimmed(newlines: true) + "\n"

@@ -44,7 +44,8 @@ struct LintCommand: ParsableCommand {
                 for name in catalog.ignored {
                     Terminal.line(Terminal.paint("\(name): ignored: only *.sql files directly in \(folder)/ are migrations", .dim))
                 }
-                let summary = "\(catalog.files.count + Set(findings.map(\.file)).subtracting(catalog.files.map(\.filename)).count) files checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
+                let checked = catalog.files.count + Set(findings.map(\.file)).subtracting(catalog.files.map(\.filename)).count
+                let summary = "\(checked) file\(checked == 1 ? "" : "s") checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
                 Terminal.line(errors > 0 ? Terminal.paint(summary, .red) : Terminal.paint(summary, .green))
             }
             if errors > 0 { throw ExitCode.failure }

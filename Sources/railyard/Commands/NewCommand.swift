@@ -18,19 +18,46 @@ struct NewCommand: ParsableCommand {
 
     func validate() throws {
         guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }) else {
-            throw ValidationError("the name may contain only lowercase letters, digits and underscores, like add_user_sessions; got '\(name)'")
+            let suggestion = Self.suggestedName(name)
+            throw ValidationError("the name may contain only lowercase letters, digits and underscores; got '\(name)'"
+                                  + (suggestion.map { ": try railyard new \($0)" } ?? ", like add_user_sessions"))
         }
+    }
+
+    /// `add-user-prefs` or `Add User Prefs` as a usable name: `add_user_prefs`.
+    static func suggestedName(_ name: String) -> String? {
+        let words = name.lowercased().split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        let suggestion = words.joined(separator: "_")
+        return suggestion.isEmpty || suggestion == name ? nil : suggestion
+    }
+
+    /// The folder new files go to: --dir, MIGRATIONS_DIR, else `migrations`
+    /// (or this folder, when it is a `migrations` folder itself).
+    static func folder(_ directory: String?) -> String {
+        if let folder = directory ?? ProcessInfo.processInfo.environment["MIGRATIONS_DIR"] { return folder }
+        let here = FileManager.default.currentDirectoryPath
+        return here.split(separator: "/").last == "migrations" && !FileManager.default.fileExists(atPath: "migrations") ? "." : "migrations"
     }
 
     func run() throws {
         try reporting {
-            let folder = directory ?? ProcessInfo.processInfo.environment["MIGRATIONS_DIR"] ?? "migrations"
+            let folder = Self.folder(directory)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let now = Date()
-            let path = "\(folder)/\(UTCTimestamp.version(now))_\(name).sql"
+            let (path, now) = try Self.freshPath(in: folder, name: name)
             try Self.createNew(path, contents: Self.template(name: name, now: now))
             Terminal.line("Created \(path)")
         }
+    }
+
+    /// A path whose timestamp no file in `folder` uses yet: two files made
+    /// in one second take the next second, never one version twice.
+    static func freshPath(in folder: String, name: String, from start: Date = Date()) throws -> (String, Date) {
+        let taken = Set(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).compactMap {
+            (try? MigrationFileName($0))?.version
+        })
+        var now = start
+        while taken.contains(UTCTimestamp.version(now)) { now = now.addingTimeInterval(1) }
+        return ("\(folder)/\(UTCTimestamp.version(now))_\(name).sql", now)
     }
 
     static func template(name: String, now: Date) -> String {

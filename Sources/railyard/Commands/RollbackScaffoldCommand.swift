@@ -39,13 +39,18 @@ struct RollbackScaffoldCommand: ParsableCommand {
                       !scaffold.filename.contains("/") else {
                     throw CLIError(.failed, "the server proposed '\(Terminal.clean(scaffold.filename))' as the file name, which is not a migration file name; nothing was written")
                 }
-                let path = "\(folder)/\(scaffold.filename)"
+                let name = String(scaffold.filename.drop { $0 != "_" }.dropFirst().dropLast(4))
+                let (path, _) = try NewCommand.freshPath(in: folder, name: name)
                 try NewCommand.createNew(path, contents: scaffold.sql)
                 if options.json { Terminal.line(response.text) } else { Terminal.line("Wrote \(path)") }
             } else if options.json {
                 Terminal.line(response.text)
             } else {
                 Terminal.write(scaffold.sql)
+            }
+            if !options.json {
+                Terminal.error(scaffold.source == .downSection ? "(the file's own -- migrate:down section)"
+                               : "(generated: the inverse of each up statement, in reverse order)")
             }
             if !options.json && !scaffold.unsupported.isEmpty {
                 Terminal.error("\(scaffold.unsupported.count) statement\(scaffold.unsupported.count == 1 ? " needs" : "s need") review (TODO and WARNING comments in the file):")
