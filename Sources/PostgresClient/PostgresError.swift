@@ -41,3 +41,14 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// SQLSTATE 57014: the statement was cancelled (statement_timeout, cancel).
     public var isQueryCanceled: Bool { sqlstate == "57014" }
 }
+
+extension PostgresError {
+    /// A connection refused for a reason that waiting does not change: an
+    /// unknown role or database, a wrong password, no pg_hba.conf entry.
+    public var isPermanentConnectionFailure: Bool {
+        guard kind == .connection else { return false }
+        let text = message.lowercased()
+        return ["does not exist", "password authentication failed", "no pg_hba.conf entry", "authentication failed",
+                "permission denied for database"].contains { text.contains($0) }
+    }
+}

@@ -15,7 +15,7 @@ struct SetupCommand: ParsableCommand {
 
     func validate() throws {
         if database.json {
-            throw ValidationError("setup prints a report for people; use migrate --json or status --json in scripts")
+            throw ValidationError("setup prints a report for people and has no --json; use migrate --json or status --json in scripts")
         }
     }
 

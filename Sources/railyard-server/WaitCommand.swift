@@ -9,7 +9,7 @@ struct WaitCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Give up after this many seconds.")
+    @Option(parsing: .unconditional, help: "Give up after this many seconds.")
     var timeout: Double = 60
 
     func validate() throws {
@@ -28,14 +28,16 @@ struct WaitCommand: ParsableCommand {
                 while Date().timeIntervalSince(started) < timeout {
                     do {
                         try migrator.connect().close()
-                        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+                        let seconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
                         if database.json {
-                            Output.json(["status": "ok", "waited_seconds": seconds])
+                            Output.json(WaitReport(status: "ok", waitedSeconds: seconds))
                         } else {
-                            Output.line("✓ Database is accepting connections (waited \(seconds) s)")
+                            Output.line("✓ Database is accepting connections (waited \(String(format: "%.1f", seconds)) s)")
                         }
                         return
                     } catch {
+                        // Waiting does not make a wrong role, password or database right.
+                        if case EngineError.unreachable(let reason) = error, reason.isPermanentConnectionFailure { throw error }
                         lastError = error
                         if !announced && !database.json {
                             Output.line("… Waiting for the database: \(error)")
@@ -49,5 +51,15 @@ struct WaitCommand: ParsableCommand {
         } catch {
             throw Output.fail(error, json: database.json)
         }
+    }
+}
+
+/// `wait --json`: `{"status":"ok","waited_seconds":1.5}`.
+struct WaitReport: Encodable {
+    var status: String
+    var waitedSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case status, waitedSeconds = "waited_seconds"
     }
 }

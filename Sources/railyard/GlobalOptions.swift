@@ -12,7 +12,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Print the API's JSON unchanged.")
     var json = false
 
-    @Option(help: "Seconds to wait for each request (env RAILYARD_TIMEOUT; default 30).")
+    @Option(parsing: .unconditional, help: "Seconds to wait for each request (env RAILYARD_TIMEOUT; default 30).")
     var timeout: Double?
 
     @Option(help: "CA certificate file to verify the server's TLS certificate with.")

@@ -182,6 +182,22 @@ struct EverydayDetailsTests {
         #expect(result.status == 0, "2 means 2 s, not 2 ms: \(result.stderr)")
     }
 
+    @Test func waitAnswersInNumbersAndStopsOnAPermanentError() throws {
+        let database = try TestDatabase.create()
+        let ok = try Subprocess.run(RepositoryPaths.serverBinary, ["wait", "--json"], environment: ["DATABASE_URL": database.conninfo])
+        #expect(ok.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [String: Any])
+        #expect(json["waited_seconds"] is Double || json["waited_seconds"] is Int, "\(ok.stdout)")
+        let started = Date()
+        let wrong = try Subprocess.run(RepositoryPaths.serverBinary, ["wait", "--timeout", "30"],
+                                       environment: ["DATABASE_URL": database.conninfo + " user=nobody_at_all"])
+        #expect(wrong.status == 3)
+        #expect(Date().timeIntervalSince(started) < 5, "a role that does not exist will not appear by waiting")
+        #expect(wrong.stderr.contains("nobody_at_all"))
+        let negative = try Subprocess.run(RepositoryPaths.serverBinary, ["wait", "--timeout", "-1"], environment: ["DATABASE_URL": database.conninfo])
+        #expect(negative.status == 64 && negative.stderr.contains("--timeout must be positive"), "\(negative.stderr)")
+    }
+
     /// A role that may create tables in public but not schemas.
     @Test func theTrackingTablesNeedNoRightToCreateSchemas() throws {
         let database = try TestDatabase.create()
