@@ -342,6 +342,7 @@ public final class Migrator: Sendable {
             }
             observer(.started(version: file.version, filename: file.filename))
             let started = Date()
+            _ = store.connection.drainNotices()  // Railyard's own, not this migration's
             do {
                 try store.run("dry run", "SAVEPOINT railyard_dry_run")
                 let ownTimeout = file.options.statementTimeoutMilliseconds ?? configuration.statementTimeoutMilliseconds

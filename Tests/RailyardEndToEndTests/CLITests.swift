@@ -277,4 +277,17 @@ struct CLITests {
         let generated = try cli(["rollback-scaffold", "2"], server: api)
         #expect(generated.status == 0 && generated.stderr.contains("generated"), "\(generated.stderr)")
     }
+
+    /// What railyard-server migrate prints, the CLI prints too.
+    @Test func migrateShowsTheHeaderNoticesAndTheTotal() throws {
+        let (api, _) = try server(["1_notice.sql": "DO $$ BEGIN RAISE NOTICE 'backfilled % rows', 42; END $$;", "2_b.sql": "CREATE TABLE b ();"])
+        let dry = try cli(["migrate", "--dry-run"], server: api)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(!dry.stdout.contains("already exists"), "Railyard's own notices are not the migration's: \(dry.stdout)")
+        let result = try cli(["migrate"], server: api)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Applying 2 migrations"), "\(result.stdout)")
+        #expect(result.stdout.contains("1_notice.sql: NOTICE: backfilled 42 rows"), "\(result.stdout)")
+        #expect(result.stdout.contains("2 migrations applied ("), "\(result.stdout)")
+    }
 }

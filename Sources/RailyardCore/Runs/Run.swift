@@ -135,9 +135,12 @@ public struct RunStep: Sendable, Codable, Equatable {
     public var error: String?
     /// Anything else worth saying ("rolled back (dry run)").
     public var note: String?
+    /// What the server said while it ran (NOTICEs, WARNINGs), while its
+    /// server keeps it in memory.
+    public var notices: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case version, filename, status, error, note
+        case version, filename, status, error, note, notices
         case durationMs = "duration_ms", outOfOrder = "out_of_order"
     }
 
@@ -161,6 +164,7 @@ public struct RunStep: Sendable, Codable, Equatable {
         outOfOrder = try container.decodeIfPresent(Bool.self, forKey: .outOfOrder) ?? false
         error = try container.decodeIfPresent(String.self, forKey: .error)
         note = try container.decodeIfPresent(String.self, forKey: .note)
+        notices = try container.decodeIfPresent([String].self, forKey: .notices)
     }
 }
 

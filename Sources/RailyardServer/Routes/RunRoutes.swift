@@ -48,7 +48,8 @@ struct RunRoutes {
 
         group.get("api/runs/:id") { _, context in
             let id = try Self.runID(context)
-            if let run = state.runs.local(id: id), !run.status.isFinished { return JSONResponse(value: run) }
+            // This server's own runs come from memory: live, with their notices.
+            if let run = state.runs.local(id: id) { return JSONResponse(value: run) }
             let stored = try await state.read { [journal = state.runs.journal] _, connection in
                 try journal.find(id: id, on: connection)
             }

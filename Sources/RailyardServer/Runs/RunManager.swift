@@ -78,7 +78,7 @@ final class RunManager: @unchecked Sendable {  // `active`, `recent`, `accepting
         let migrator = Migrator(configuration: configuration)
         do {
             let run = try migrator.migrate(request, cancellation: cancellation) { [self] event in handle(event, id: id) }
-            finish(id) { $0 = run }
+            finish(id) { $0.replace(with: run) }
         } catch {
             finish(id) { run in
                 run.status = cancellation.isCancelled ? .cancelled : .failed
@@ -111,6 +111,11 @@ final class RunManager: @unchecked Sendable {  // `active`, `recent`, `accepting
             }
         case .started(let version, _):
             update(id) { $0.setStep(version, status: .running) }
+        case .notice(let filename, let message):
+            update(id) { run in
+                guard let index = run.steps.firstIndex(where: { $0.filename == filename }) else { return }
+                if (run.steps[index].notices?.count ?? 0) < 100 { run.steps[index].notices = (run.steps[index].notices ?? []) + [message] }
+            }
         case .completed(let version, let filename, let milliseconds, _):
             update(id) { $0.setStep(version, status: .applied, durationMs: milliseconds) }
             Timer(label: "railyard_migration_duration_seconds").recordMilliseconds(milliseconds)
@@ -124,8 +129,8 @@ final class RunManager: @unchecked Sendable {  // `active`, `recent`, `accepting
             logger.error("migration failed", metadata: ["run": "\(id)", "error": "\(failure)"])
         case .retrying(let filename, let attempt, _, let reason):
             logger.warning("retrying after lock timeout", metadata: ["file": "\(filename)", "attempt": "\(attempt)", "reason": "\(reason)"])
-        case .finished(let run):
-            update(id) { $0 = run }
+        case .finished(let finished):
+            update(id) { $0.replace(with: finished) }
         default:
             break
         }
@@ -186,6 +191,13 @@ final class RunManager: @unchecked Sendable {  // `active`, `recent`, `accepting
 }
 
 extension Run {
+    /// The engine's final word on this run, keeping the notices seen meanwhile.
+    mutating func replace(with finished: Run) {
+        let notices = Dictionary(steps.map { ($0.filename, $0.notices) }, uniquingKeysWith: { first, _ in first })
+        self = finished
+        for index in steps.indices { steps[index].notices = notices[steps[index].filename] ?? nil }
+    }
+
     mutating func setStep(_ version: String, status: StepStatus, durationMs: Int? = nil, error: String? = nil) {
         guard let index = steps.firstIndex(where: { $0.version == version }) else { return }
         steps[index].status = status

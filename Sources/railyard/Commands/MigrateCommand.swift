@@ -99,6 +99,7 @@ struct RunFollower {
         var reported = Set<Int>()
         var lastWait: LockWait?
         var cancelSent = false
+        var announced = false
         while true {
             if Interrupt.count > 0 && !cancelSent {
                 cancelSent = true
@@ -112,9 +113,17 @@ struct RunFollower {
             let response = try client.expectSuccess(try client.send("GET", "/api/runs/\(id)"), "following the run")
             let run = try client.decode(Run.self, response)
             if !json {
+                if !announced && !run.steps.isEmpty {
+                    announced = true
+                    let count = run.steps.count
+                    Terminal.line("\(run.dryRun ? "Trying" : "Applying") \(count) migration\(count == 1 ? "" : "s")\(run.dryRun ? " (dry run: everything is rolled back)" : "")")
+                }
                 for (index, step) in run.steps.enumerated() where !reported.contains(index) && step.status.isFinished {
                     reported.insert(index)
                     progress.clear()
+                    for notice in step.notices ?? [] {
+                        Terminal.line("  \(step.filename): " + notice.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n    "))
+                    }
                     Terminal.line(line(for: step))
                 }
                 if let wait = run.wait, wait != lastWait {
@@ -154,7 +163,8 @@ struct RunFollower {
         case .succeeded where run.steps.isEmpty:
             Terminal.line("Database is up to date")
         case .succeeded:
-            Terminal.line("\(applied) migration\(applied == 1 ? "" : "s") \(run.dryRun ? "would apply (dry run, rolled back)" : "applied")")
+            let total = run.steps.compactMap(\.durationMs).reduce(0, +)
+            Terminal.line("\(applied) migration\(applied == 1 ? "" : "s") \(run.dryRun ? "would apply (dry run, rolled back)" : "applied") (\(total) ms)")
         case .cancelled:
             Terminal.error("Run \(run.id) cancelled\(run.cancelledBy.map { " by \($0)" } ?? ""); \(applied) migration\(applied == 1 ? "" : "s") applied before it, the one in progress rolled back")
         case .failed, .running:
