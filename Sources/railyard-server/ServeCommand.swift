@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import NIOCore
 import Metrics
 import Prometheus
 import RailyardCore
@@ -85,16 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var configuration = ServerConfiguration(migrator: migratorConfiguration, adminToken: adminToken,
                                                 readToken: Environment.value("RAILYARD_READ_TOKEN"))
-        if let tokenFile {
-            // Written once the port is bound, with that port: the CLI sends it to this server only.
-            configuration.onListening = { port in
-                do {
-                    try AdminToken.write(adminToken, port: port, to: tokenFile)
-                } catch {
-                    logger.error("\(error)")
-                }
-            }
-        }
+
         configuration.host = host ?? Environment.value("HOST") ?? "::"
         configuration.port = port ?? Environment.value("PORT").flatMap(Int.init) ?? 8080
         if let grace = Environment.value("RAILYARD_SHUTDOWN_GRACE").flatMap(Double.init) {
@@ -104,9 +96,26 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.idleTimeoutSeconds = idle
         }
         let display = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-        logger.info("Railyard admin API on http://\(display):\(configuration.port) (admin token: \(tokenSource))")
+        configuration.onListening = { [tokenSource, tokenFile] port in
+            // Said, and the token written with the bound port, once the port is ours.
+            logger.info("Railyard admin API on http://\(display):\(port) (admin token: \(tokenSource))")
+            guard let tokenFile else { return }
+            do {
+                try AdminToken.write(adminToken, port: port, to: tokenFile)
+            } catch {
+                logger.error("\(error)")
+            }
+        }
         let app = buildApplication(configuration, registry: registry, logger: logger)
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            Output.error("✗ cannot listen on \(display):\(configuration.port): the address is already in use (another railyard-server?)\n  hint: stop it, or set PORT (or --port) to a free port")
+            throw ExitCode.failure
+        } catch let error as IOError where error.errnoCode == EACCES || error.errnoCode == EADDRNOTAVAIL {
+            Output.error("✗ cannot listen on \(display):\(configuration.port): \(String(cString: strerror(error.errnoCode)))\n  hint: check HOST and PORT")
+            throw ExitCode.failure
+        }
     }
 
     /// Applies what is pending under the migration lock and says in the log

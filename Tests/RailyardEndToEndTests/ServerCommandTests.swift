@@ -198,6 +198,20 @@ struct EverydayDetailsTests {
         #expect(negative.status == 64 && negative.stderr.contains("--timeout must be positive"), "\(negative.stderr)")
     }
 
+    @Test func aPortInUseIsSaidPlainly() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();"])
+        let first = try APIServer(conninfo: database.conninfo, folder: folder)
+        let second = try Subprocess.run(RepositoryPaths.serverBinary, ["serve"], environment: [
+            "DATABASE_URL": database.conninfo, "MIGRATIONS_DIR": folder.url.path, "PORT": String(first.port), "HOST": "127.0.0.1",
+            "RAILYARD_ADMIN_TOKEN": "t", "RAILYARD_STATE_DIR": folder.url.path + "/state2",
+        ], timeout: 30)
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("cannot listen on 127.0.0.1:\(first.port): the address is already in use"), "\(second.stderr)")
+        #expect(!second.stderr.contains("bind(descriptor"))
+        #expect(!second.stderr.contains("Railyard admin API on"), "the URL is said only once the port is bound")
+    }
+
     /// A role that may create tables in public but not schemas.
     @Test func theTrackingTablesNeedNoRightToCreateSchemas() throws {
         let database = try TestDatabase.create()
