@@ -34,11 +34,11 @@ struct PostgresConnectionTests {
     /// Cancel and abort race with close: nothing crashes, nothing is used after it is freed.
     @Test func cancelAndAbortAreSafeAgainstClose() throws {
         let database = try TestDatabase.create()
-        for _ in 0..<100 {
+        for _ in 0..<40 {
             let connection = try database.connect()
             let done = DispatchSemaphore(value: 0)
             Thread.detachNewThread {
-                for _ in 0..<50 {
+                for _ in 0..<20 {
                     connection.requestCancel()
                     connection.abortFromAnotherThread()
                 }

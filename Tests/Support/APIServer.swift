@@ -53,7 +53,34 @@ public final class APIServer: @unchecked Sendable {
     }
 
     public func request(_ method: String, _ path: String, token: Token = .admin, body: String? = nil,
-                 contentType: String? = "application/json", timeout: TimeInterval = 30) async throws -> Reply {
+                        contentType: String? = "application/json", timeout: TimeInterval = 30) async throws -> Reply {
+        let (data, response) = try await URLSession.shared.data(for: urlRequest(method, path, token, body, contentType, timeout))
+        return try Self.reply(data, response)
+    }
+
+    /// `request`, blocking the calling thread rather than suspending: for
+    /// tests that also block (libpq, child processes), whose waits would
+    /// otherwise hold the few threads that resume suspended requests.
+    public func requestSync(_ method: String, _ path: String, token: Token = .admin, body: String? = nil,
+                            timeout: TimeInterval = 30) throws -> Reply {
+        final class Box: @unchecked Sendable {  // written by the completion handler before the semaphore is signalled
+            var data: Data?
+            var response: URLResponse?
+            var error: (any Error)?
+        }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: urlRequest(method, path, token, body, "application/json", timeout)) { data, response, error in
+            (box.data, box.response, box.error) = (data, response, error)
+            done.signal()
+        }.resume()
+        done.wait()
+        if let error = box.error { throw error }
+        return try Self.reply(box.data ?? Data(), box.response)
+    }
+
+    private func urlRequest(_ method: String, _ path: String, _ token: Token, _ body: String?, _ contentType: String?,
+                            _ timeout: TimeInterval) -> URLRequest {
         var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method
         request.timeoutInterval = timeout
@@ -67,52 +94,16 @@ public final class APIServer: @unchecked Sendable {
             request.httpBody = Data(body.utf8)
             if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        return request
+    }
+
+    private static func reply(_ data: Data, _ response: URLResponse?) throws -> Reply {
         let http = try #require(response as? HTTPURLResponse)
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields {
             if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
         }
         return Reply(status: http.statusCode, headers: headers, body: data)
-    }
-
-    /// `request`, blocking the calling thread rather than suspending: for
-    /// tests that also block (libpq, child processes), whose waits would
-    /// otherwise hold the few threads that resume suspended requests.
-    public func requestSync(_ method: String, _ path: String, token: Token = .admin, body: String? = nil,
-                     timeout: TimeInterval = 30) throws -> Reply {
-        var request = URLRequest(url: URL(string: baseURL + path)!)
-        request.httpMethod = method
-        request.timeoutInterval = timeout
-        switch token {
-        case .none: break
-        case .wrong: request.setValue("Bearer not-the-token", forHTTPHeaderField: "Authorization")
-        case .read: request.setValue("Bearer \(Self.readToken)", forHTTPHeaderField: "Authorization")
-        case .admin: request.setValue("Bearer \(Self.adminToken)", forHTTPHeaderField: "Authorization")
-        }
-        if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        final class Box: @unchecked Sendable {  // written by the completion handler before the semaphore is signalled
-            var data: Data?
-            var response: URLResponse?
-            var error: (any Error)?
-        }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            (box.data, box.response, box.error) = (data, response, error)
-            done.signal()
-        }.resume()
-        done.wait()
-        if let error = box.error { throw error }
-        let http = try #require(box.response as? HTTPURLResponse)
-        var headers: [String: String] = [:]
-        for (key, value) in http.allHeaderFields {
-            if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
-        }
-        return Reply(status: http.statusCode, headers: headers, body: box.data ?? Data())
     }
 
     /// Polls a run until it is no longer running, blocking.

@@ -24,7 +24,7 @@ struct RepairCommand: ParsableCommand {
     var reason: String
 
     func validate() throws {
-        guard ["accept", "resolve", "forget"].contains(action) else {
+        guard RepairAction(rawValue: action) != nil else {
             throw ValidationError("the action is accept, resolve or forget, not '\(action)'")
         }
         guard VersionOrder.isValid(version) else { throw ValidationError("VERSION is a migration version (its digits), not '\(version)'") }
