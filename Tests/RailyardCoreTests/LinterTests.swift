@@ -159,4 +159,17 @@ struct SlimCatalogTests {
         #expect(slim.files.allSatisfy { $0.up.statements.isEmpty && $0.reparsed().up.statements.count == 1 })
         #expect(full.ignored == ["nested.sql", "pipe.sql"] && slim.ignored == ["nested.sql", "pipe.sql"])
     }
+
+    /// Lemmy's 000076: a table emptied in the same migration takes a NOT NULL column.
+    @Test func aTableEmptiedEarlierInTheMigrationTakesANotNullColumn() throws {
+        for emptying in ["DELETE FROM password_reset_request;", "TRUNCATE password_reset_request;",
+                         "TRUNCATE TABLE ONLY public.other, Password_Reset_Request CASCADE;"] {
+            let file = try parsedFile(emptying + "\nALTER TABLE password_reset_request ADD COLUMN IF NOT EXISTS local_user_id int NOT NULL;")
+            #expect(!Linter.lint(file).contains { $0.rule == "not-null-column-without-default" }, "\(emptying)")
+        }
+        let partly = try parsedFile("DELETE FROM t WHERE id > 5;\nALTER TABLE t ADD COLUMN IF NOT EXISTS c int NOT NULL;")
+        #expect(Linter.lint(partly).contains { $0.rule == "not-null-column-without-default" }, "a DELETE with WHERE leaves rows")
+        let later = try parsedFile("ALTER TABLE t ADD COLUMN IF NOT EXISTS c int NOT NULL;\nDELETE FROM t;")
+        #expect(Linter.lint(later).contains { $0.rule == "not-null-column-without-default" }, "emptied only afterwards")
+    }
 }

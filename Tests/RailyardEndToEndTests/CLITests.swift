@@ -290,4 +290,34 @@ struct CLITests {
         #expect(result.stdout.contains("1_notice.sql: NOTICE: backfilled 42 rows"), "\(result.stdout)")
         #expect(result.stdout.contains("2 migrations applied ("), "\(result.stdout)")
     }
+
+    /// A real history (Lemmy's, 342 files) lints without a false error; a
+    /// project file turns rules off or up and lints only files from a version on.
+    @Test func aRealHistoryLintsCleanAndTheProjectSetsTheRules() throws {
+        let lemmy = RepositoryPaths.root.deletingLastPathComponent().appendingPathComponent("shared/corpus/lemmy").path
+        if FileManager.default.fileExists(atPath: lemmy) {
+            let result = try cli(["lint", "--dir", lemmy], server: nil)
+            #expect(result.status == 0, "\(result.stdout.split(separator: "\n").filter { $0.contains("error[") }.prefix(5))")
+            #expect(result.stdout.contains("0 errors"))
+        } else {
+            print("aRealHistoryLintsClean: did not run the Lemmy part: no ../shared/corpus next to the repository")
+        }
+        let project = try MigrationFolder()
+        let migrations = project.url.appendingPathComponent("migrations")
+        try FileManager.default.createDirectory(at: migrations, withIntermediateDirectories: true)
+        try "CREATE TABLE a (id int);".write(to: migrations.appendingPathComponent("1_a.sql"), atomically: true, encoding: .utf8)
+        try "ALTER TABLE a DROP COLUMN id;".write(to: migrations.appendingPathComponent("2_b.sql"), atomically: true, encoding: .utf8)
+        let before = try cli(["lint"], server: nil, directory: project.url.path)
+        #expect(before.status == 0 && before.stdout.contains("warning[create-table-if-not-exists]"))
+        try "create-table-if-not-exists = off\ndrop-column = error\n".write(to: project.url.appendingPathComponent("railyard-lint.conf"), atomically: true, encoding: .utf8)
+        let configured = try cli(["lint"], server: nil, directory: project.url.path)
+        #expect(configured.status == 1, "drop-column is an error now: \(configured.stdout)")
+        #expect(!configured.stdout.contains("create-table-if-not-exists"))
+        try "since = 2\ndrop-column = error\n".write(to: project.url.appendingPathComponent("railyard-lint.conf"), atomically: true, encoding: .utf8)
+        let since = try cli(["lint"], server: nil, directory: project.url.path)
+        #expect(!since.stdout.contains("1_a.sql"), "\(since.stdout)")
+        try "drop-column = maybe\n".write(to: project.url.appendingPathComponent("railyard-lint.conf"), atomically: true, encoding: .utf8)
+        let bad = try cli(["lint"], server: nil, directory: project.url.path)
+        #expect(bad.status == 64 && bad.stderr.contains("railyard-lint.conf:1: the level is off, warning or error"), "\(bad.stderr)")
+    }
 }

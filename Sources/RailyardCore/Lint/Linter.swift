@@ -1,7 +1,9 @@
 /// Applies the lint rules to a migration's up section. Rules that depend on
 /// whether a table is new treat tables created earlier in the same
 /// migration as new (empty, unused): indexes and NOT NULL columns on them
-/// are fine.
+/// are fine. A table emptied earlier in the migration (`DELETE FROM t`
+/// without WHERE, `TRUNCATE t`) takes a NOT NULL column, a type change or
+/// a foreign key without risk too.
 public enum Linter {
     public static func lint(_ file: MigrationFile) -> [Diagnostic] {
         var findings: [Diagnostic] = []
@@ -11,8 +13,10 @@ public enum Linter {
             findings.append(Diagnostic(rule: rule.rawValue, severity: rule.severity, file: file.filename,
                                        at: file.source.location(ofByte: offset), message: message, hint: rule.hint))
         }
+        var emptiedTables = Set<String>()
         for statement in file.executableStatements {
             let start = statement.range.lowerBound
+            emptiedTables.formUnion(emptied(by: statement, source: file.source).map(key))
             switch StatementAnalyzer.shape(of: statement, source: file.source) {
             case .createTable(let name, let ifNotExists):
                 newTables.insert(key(name))
@@ -24,7 +28,7 @@ public enum Linter {
                     report(.indexWithoutConcurrently, at: start, "\(label) on existing table \(table) is built without CONCURRENTLY")
                 }
             case .alterTable(let table, let actions):
-                let isNew = newTables.contains(key(table))
+                let isNew = newTables.contains(key(table)) || emptiedTables.contains(key(table))
                 for action in actions {
                     switch action {
                     case .addColumn(let column, let ifNotExists, let notNull, let hasDefault, let offset):
@@ -53,6 +57,37 @@ public enum Linter {
             }
         }
         return findings
+    }
+
+    /// Tables a statement leaves empty: `DELETE FROM [ONLY] t` without WHERE,
+    /// `TRUNCATE [TABLE] [ONLY] t[, u …]`.
+    static func emptied(by statement: SQLStatement, source: SourceText) -> [String] {
+        let tokens = statement.tokens
+        var index: Int
+        if statement.starts(with: "DELETE", "FROM") {
+            guard !tokens.contains(where: { $0.isWord("WHERE") || $0.isWord("USING") }) else { return [] }
+            index = 2
+        } else if statement.starts(with: "TRUNCATE") {
+            index = tokens.count > 1 && tokens[1].isWord("TABLE") ? 2 : 1
+        } else {
+            return []
+        }
+        var names: [String] = []
+        while index < tokens.count {
+            if tokens[index].isWord("ONLY") { index += 1; continue }
+            guard tokens[index].kind == .word || tokens[index].kind == .quotedIdentifier else { break }
+            var name = source.text(tokens[index].range)
+            index += 1
+            while index + 1 < tokens.count, tokens[index].kind == .dot {
+                name += "." + source.text(tokens[index + 1].range)
+                index += 2
+            }
+            names.append(name)
+            if index < tokens.count, tokens[index].kind == .operator, source.text(tokens[index].range) == "*" { index += 1 }
+            guard index < tokens.count, tokens[index].kind == .comma, statement.starts(with: "TRUNCATE") else { break }
+            index += 1
+        }
+        return names
     }
 
     /// Table identity for "created in this migration": unquoted names fold

@@ -32,7 +32,9 @@ struct LintCommand: ParsableCommand {
             } catch {
                 throw CLIError(.failed, "\(error)")
             }
-            let findings = catalog.lintFindings()
+            let configuration = try Self.configuration(for: folder)
+            let versions = Dictionary(catalog.files.map { ($0.filename, $0.version) }, uniquingKeysWith: { first, _ in first })
+            let findings = configuration.apply(to: catalog.lintFindings(), versions: versions)
             let errors = findings.filter { $0.severity == .error }.count
             let warnings = findings.filter { $0.severity == .warning }.count
             if json {
@@ -49,6 +51,19 @@ struct LintCommand: ParsableCommand {
                 Terminal.line(errors > 0 ? Terminal.paint(summary, .red) : Terminal.paint(summary, .green))
             }
             if errors > 0 { throw ExitCode.failure }
+        }
+    }
+
+    /// `railyard-lint.conf` in the folder above the migrations folder (the
+    /// project's root), when there is one.
+    static func configuration(for folder: String) throws -> LintConfiguration {
+        let parent = URL(fileURLWithPath: folder).standardizedFileURL.deletingLastPathComponent()
+        let path = parent.appendingPathComponent(LintConfiguration.fileName).path
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return LintConfiguration() }
+        do {
+            return try LintConfiguration.parse(text)
+        } catch {
+            throw CLIError(.usage, "\(parent.path)/\(error)")
         }
     }
 
