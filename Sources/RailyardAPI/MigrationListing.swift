@@ -83,6 +83,16 @@ public struct MigrationListing: Sendable, Codable {
 }
 
 extension MigrationListing {
+    /// Files that could not be read as migrations, each with its first error:
+    /// (filename, "line:column: message").
+    public var invalidFiles: [(filename: String, problem: String)] {
+        var seen = Set<String>()
+        return diagnostics.filter { $0.severity == .error }.compactMap { diagnostic in
+            guard seen.insert(diagnostic.file).inserted, !migrations.contains(where: { $0.filename == diagnostic.file }) else { return nil }
+            return (diagnostic.file, "\(diagnostic.line):\(diagnostic.column): \(diagnostic.message)")
+        }
+    }
+
     /// What keeps the database from matching the folder, one line each:
     /// every migration that is not applied and every file with an error.
     /// Empty when a deploy gate may pass.

@@ -50,6 +50,10 @@ enum StatusTable {
                          entry.appliedAt.map(UTCTimestamp.display) ?? "-",
                          entry.executionMs.map { "\($0) ms" } ?? "-"])
         }
+        for invalid in listing.invalidFiles {
+            let name = try? MigrationFileName(invalid.filename)
+            rows.append([name?.version ?? "-", name?.name ?? invalid.filename, "invalid", invalid.problem, "-"])
+        }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         var lines = rows.map { row in
             var line = zip(row, widths).map { $0 + String(repeating: " ", count: max(0, $1 - $0.count)) }
@@ -59,7 +63,8 @@ enum StatusTable {
         }
         let summary = listing.summary
         lines.append("")
-        lines.append(summary.counts)
+        let invalid = listing.invalidFiles.count
+        lines.append(summary.counts + (invalid > 0 ? ", \(invalid) invalid" : ""))
         return lines.joined(separator: "\n")
     }
 }

@@ -212,6 +212,24 @@ struct EverydayDetailsTests {
         #expect(!second.stderr.contains("Railyard admin API on"), "the URL is said only once the port is bound")
     }
 
+    /// An unmarked CREATE INDEX CONCURRENTLY: status says so, and a gate fails on it.
+    @Test func statusListsInvalidFilesAndItsGateFailsOnThem() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a (id int);"])
+        #expect(try database.migrateCommand(folder).status == 0)
+        try folder.write("2_index.sql", "CREATE INDEX CONCURRENTLY a_id ON a (id);")
+        let status = try Subprocess.run(RepositoryPaths.serverBinary, ["status", "--dir", folder.url.path, "--exit-code"],
+                                        environment: ["DATABASE_URL": database.conninfo])
+        #expect(status.status == 1)
+        #expect(status.stdout.contains("invalid") && status.stdout.contains("1:1:"), "\(status.stdout)")
+        #expect(status.stdout.contains("1 invalid"))
+        let api = try APIServer(conninfo: database.conninfo, folder: folder)
+        let cli = try Subprocess.run(RepositoryPaths.cliBinary, ["status", "--exit-code"],
+                                     environment: ["RAILYARD_URL": api.baseURL, "RAILYARD_TOKEN": APIServer.readToken])
+        #expect(cli.status == 1, "\(cli.stdout)")
+        #expect(cli.stdout.contains("invalid") && cli.stderr.contains("2_index.sql is invalid"), "\(cli.stdout)\n\(cli.stderr)")
+    }
+
     /// A role that may create tables in public but not schemas.
     @Test func theTrackingTablesNeedNoRightToCreateSchemas() throws {
         let database = try TestDatabase.create()

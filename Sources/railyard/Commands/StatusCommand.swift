@@ -39,8 +39,13 @@ struct StatusCommand: ParsableCommand {
             rows.append([entry.version, entry.name, colored, entry.appliedAt.map(Self.utc) ?? "-",
                          entry.executionMs.map { "\($0) ms" } ?? "-"])
         }
+        for invalid in listing.invalidFiles {
+            let name = try? MigrationFileName(invalid.filename)
+            rows.append([name?.version ?? "-", name?.name ?? invalid.filename, Terminal.paint("invalid", .red), invalid.problem, "-"])
+        }
         let summary = listing.summary
-        return Terminal.table(rows) + "\n\n" + summary.counts
+        let invalid = listing.invalidFiles.count
+        return Terminal.table(rows) + "\n\n" + summary.counts + (invalid > 0 ? ", \(invalid) invalid" : "")
     }
 
     static func utc(_ date: Date) -> String {
