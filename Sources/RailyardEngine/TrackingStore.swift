@@ -136,7 +136,7 @@ struct TrackingStore {
                 version: row[0] ?? "", name: row[1] ?? "", filename: row[2] ?? "", checksum: row[3],
                 appliedAt: row[4].flatMap(UTCTimestamp.parse), appliedBy: row[5],
                 executionMs: row[6].flatMap { Int($0) }, transactional: row[7] != "f",
-                state: row[8] == "failed" ? .failed : .applied,
+                state: row[8].flatMap(AppliedMigration.State.init(rawValue:)) ?? .applied,
                 failedStatement: row[9].flatMap { Int($0) }, error: row[10])
         }
     }
