@@ -7,11 +7,7 @@ struct RepairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repair",
         abstract: "Set a migration's tracking row right, recorded as a run with who and why.",
-        discussion: """
-            accept VERSION: a changed migration keeps the file's current checksum (say, an edited comment).
-            resolve VERSION: a failed migration you finished by hand is marked applied.
-            forget VERSION: a missing (or ahead) migration's row is removed.
-            """)
+        discussion: RepairAction.explanation)
 
     @OptionGroup var database: DatabaseOptions
 
@@ -25,7 +21,7 @@ struct RepairCommand: ParsableCommand {
     var reason: String
 
     func validate() throws {
-        guard RepairAction(rawValue: action) != nil else { throw ValidationError("the action is accept, resolve or forget, not '\(action)'") }
+        if let problem = RepairAction.problem(with: action) { throw ValidationError(problem) }
         guard VersionOrder.isValid(version) else { throw ValidationError("VERSION is a migration version (its digits), not '\(version)'") }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason must say why") }
     }

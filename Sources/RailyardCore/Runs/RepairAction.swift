@@ -15,4 +15,16 @@ public enum RepairAction: String, Sendable, Codable, CaseIterable {
         case .forget: [.missing, .ahead]
         }
     }
+
+    /// What each action does, for help texts.
+    public static let explanation = """
+        accept: a changed migration keeps the file's current checksum (say, an edited comment). \
+        resolve: a failed migration you finished by hand is marked applied. \
+        forget: a missing (or ahead) migration's row is removed.
+        """
+
+    /// The usage error for a word that is not an action.
+    public static func problem(with word: String) -> String? {
+        RepairAction(rawValue: word) == nil ? "the action is accept, resolve or forget, not '\(word)'" : nil
+    }
 }

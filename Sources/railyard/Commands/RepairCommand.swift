@@ -7,10 +7,7 @@ struct RepairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repair",
         abstract: "Set a migration's tracking row right on the server, recorded as a run with who and why.",
-        discussion: """
-            accept: a changed migration keeps the file's current checksum. resolve: a failed migration \
-            you finished by hand is marked applied. forget: a missing (or ahead) migration's row is removed.
-            """)
+        discussion: RepairAction.explanation)
 
     @OptionGroup var options: GlobalOptions
 
@@ -24,9 +21,7 @@ struct RepairCommand: ParsableCommand {
     var reason: String
 
     func validate() throws {
-        guard RepairAction(rawValue: action) != nil else {
-            throw ValidationError("the action is accept, resolve or forget, not '\(action)'")
-        }
+        if let problem = RepairAction.problem(with: action) { throw ValidationError(problem) }
         guard VersionOrder.isValid(version) else { throw ValidationError("VERSION is a migration version (its digits), not '\(version)'") }
         guard reason.contains(where: { !$0.isWhitespace }) else { throw ValidationError("--reason must say why") }
     }
