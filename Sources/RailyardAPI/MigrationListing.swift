@@ -4,6 +4,8 @@ import RailyardCore
 /// The JSON shape of a migration list, shared by `status --json` and the API.
 public struct MigrationListing: Sendable, Codable {
     public struct Entry: Sendable, Codable {
+        /// The version, or for a name that is not a 14-digit timestamp the whole stem.
+        public var id: String
         public var version: String
         public var name: String
         public var filename: String
@@ -14,15 +16,48 @@ public struct MigrationListing: Sendable, Codable {
         public var transactional: Bool
         public var outOfOrder: Bool
         public var error: String?
+        /// For a renamed migration: the file name it was applied under.
+        public var renamedFrom: String?
 
         enum CodingKeys: String, CodingKey {
-            case version, name, filename, status, checksum, transactional, error
-            case appliedAt = "applied_at", executionMs = "execution_ms", outOfOrder = "out_of_order"
+            case id, version, name, filename, status, checksum, transactional, error
+            case appliedAt = "applied_at", executionMs = "execution_ms", outOfOrder = "out_of_order", renamedFrom = "renamed_from"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            version = try container.decode(String.self, forKey: .version)
+            id = try container.decodeIfPresent(String.self, forKey: .id) ?? version
+            name = try container.decode(String.self, forKey: .name)
+            filename = try container.decode(String.self, forKey: .filename)
+            status = try container.decode(MigrationStatus.self, forKey: .status)
+            checksum = try container.decodeIfPresent(String.self, forKey: .checksum)
+            appliedAt = try container.decodeIfPresent(Date.self, forKey: .appliedAt)
+            executionMs = try container.decodeIfPresent(Int.self, forKey: .executionMs)
+            transactional = try container.decode(Bool.self, forKey: .transactional)
+            outOfOrder = try container.decode(Bool.self, forKey: .outOfOrder)
+            error = try container.decodeIfPresent(String.self, forKey: .error)
+            renamedFrom = try container.decodeIfPresent(String.self, forKey: .renamedFrom)
+        }
+
+        init(state: MigrationState) {
+            id = state.id
+            version = state.version
+            name = state.name
+            filename = state.filename
+            status = state.status
+            checksum = state.checksum
+            appliedAt = state.record?.appliedAt
+            executionMs = state.record?.executionMs
+            transactional = state.transactional
+            outOfOrder = state.outOfOrder
+            error = state.record?.error
+            renamedFrom = state.status == .renamed ? state.record?.filename : nil
         }
     }
 
     public struct Summary: Sendable, Codable {
-        public var total = 0, applied = 0, pending = 0, changed = 0, missing = 0, failed = 0, ahead = 0
+        public var total = 0, applied = 0, pending = 0, changed = 0, missing = 0, failed = 0, ahead = 0, renamed = 0
 
         public init() {}
 
@@ -35,6 +70,7 @@ public struct MigrationListing: Sendable, Codable {
             missing = try container.decode(Int.self, forKey: .missing)
             failed = try container.decode(Int.self, forKey: .failed)
             ahead = try container.decodeIfPresent(Int.self, forKey: .ahead) ?? 0
+            renamed = try container.decodeIfPresent(Int.self, forKey: .renamed) ?? 0
         }
 
         /// The counts in words: "3 applied, 1 pending, 1 ahead".
@@ -43,6 +79,7 @@ public struct MigrationListing: Sendable, Codable {
             if changed > 0 { counts.append("\(changed) changed") }
             if missing > 0 { counts.append("\(missing) missing") }
             if failed > 0 { counts.append("\(failed) failed") }
+            if renamed > 0 { counts.append("\(renamed) renamed") }
             if ahead > 0 { counts.append("\(ahead) ahead (the database has migrations newer than this folder: an older version is deployed)") }
             return counts.joined(separator: ", ")
         }
@@ -53,12 +90,7 @@ public struct MigrationListing: Sendable, Codable {
     public var diagnostics: [Diagnostic]
 
     public init(states: [MigrationState], diagnostics: [Diagnostic] = []) {
-        migrations = states.map { state in
-            Entry(version: state.version, name: state.name, filename: state.filename, status: state.status,
-                  checksum: state.checksum, appliedAt: state.record?.appliedAt,
-                  executionMs: state.record?.executionMs, transactional: state.transactional,
-                  outOfOrder: state.outOfOrder, error: state.record?.error)
-        }
+        migrations = states.map(Entry.init(state:))
         var summary = Summary()
         summary.total = states.count
         for state in states {
@@ -69,6 +101,7 @@ public struct MigrationListing: Sendable, Codable {
             case .missing: summary.missing += 1
             case .failed: summary.failed += 1
             case .ahead: summary.ahead += 1
+            case .renamed: summary.renamed += 1
             }
         }
         self.summary = summary
@@ -79,6 +112,16 @@ public struct MigrationListing: Sendable, Codable {
         self.migrations = migrations
         self.summary = summary
         self.diagnostics = diagnostics
+    }
+}
+
+extension MigrationListing.Entry {
+    /// The status in words, for tables: "pending (out of order)", "renamed (applied as …)".
+    public var statusText: String {
+        var text = status.rawValue
+        if outOfOrder { text += " (out of order)" }
+        if let renamedFrom { text += " (applied as \(renamedFrom))" }
+        return text
     }
 }
 
@@ -97,7 +140,7 @@ extension MigrationListing {
     /// every migration that is not applied and every file with an error.
     /// Empty when a deploy gate may pass.
     public var unsettled: [String] {
-        migrations.filter { $0.status != .applied && $0.status != .ahead }.map { "\($0.filename) is \($0.status.rawValue)" }
+        migrations.filter { ![.applied, .ahead, .renamed].contains($0.status) }.map { "\($0.filename) is \($0.status.rawValue)" }
             + diagnostics.filter { $0.severity == .error }.map { "\($0.file) is invalid: \($0.message)" }
     }
 }

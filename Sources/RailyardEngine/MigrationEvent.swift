@@ -10,6 +10,8 @@ public enum MigrationEvent: Sendable {
     case adoptedLegacy(count: Int)
     /// Applied migrations with no file, newer than every file: the database is ahead of this folder.
     case databaseAhead(filenames: [String])
+    /// Pending-looking files that are applied migrations under a new name: not run.
+    case renamed([Renaming])
     case planned([Planner.Step])
     case started(version: String, filename: String)
     case notice(filename: String, message: String)
@@ -21,3 +23,9 @@ public enum MigrationEvent: Sendable {
     case finished(Run)
 }
 
+/// A file whose up section was applied under another name.
+public struct Renaming: Sendable {
+    public var filename: String
+    public var id: String
+    public var appliedAs: String
+}

@@ -80,8 +80,8 @@ public final class Migrator: Sendable {
         if try store.exists() { return try store.records() }
         return try (store.legacyRows()?.rows ?? []).compactMap { row in
             (try? MigrationFileName(row.filename)).map { name in
-                let file = catalog?.files.first { $0.filename == row.filename } ?? catalog?.file(version: name.version)
-                return AppliedMigration(version: name.version, name: name.name, filename: row.filename,
+                let file = catalog?.files.first { $0.filename == row.filename } ?? catalog?.files.first { VersionOrder.same($0.id, name.id) }
+                return AppliedMigration(version: name.id, name: name.name, filename: row.filename,
                                         checksum: file?.checksum, appliedBy: "legacy migrations table")
             }
         }
@@ -107,8 +107,8 @@ public final class Migrator: Sendable {
     /// (status `failed`, or `cancelled` when it was stopped).
     public func migrate(_ request: MigrateRequest = .init(), cancellation given: MigrationCancellation? = nil,
                         observer: @escaping (MigrationEvent) -> Void = { _ in }) throws -> Run {
-        if let target = request.target, !VersionOrder.isValid(target) {
-            throw EngineError.configuration("the target must be a migration version (digits), not '\(target)'")
+        if let target = request.target, let problem = VersionOrder.referenceProblem(target) {
+            throw EngineError.configuration("the target must be \(problem)")
         }
         let cancellation = given ?? MigrationCancellation()
         let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: true)
@@ -227,6 +227,10 @@ public final class Migrator: Sendable {
         try checkResumePoints(plan, store: store)
         let ahead = plan.states.filter { $0.status == .ahead }.map(\.filename)
         if !ahead.isEmpty { observer(.databaseAhead(filenames: ahead)) }
+        let renamed = plan.states.filter { $0.status == .renamed }
+        if !renamed.isEmpty {
+            observer(.renamed(renamed.map { Renaming(filename: $0.filename, id: $0.id, appliedAs: $0.record?.filename ?? "?") }))
+        }
         observer(.planned(plan.steps))
         return plan
     }
@@ -239,7 +243,7 @@ public final class Migrator: Sendable {
         var changed: [MigrationState] = []
         for step in plan.steps where step.resumeAt > 0 {
             guard let state = plan.states.first(where: { $0.file?.filename == step.file.filename }) else { continue }
-            let ranAgainst = try store.completedChecksum(version: step.file.version)
+            let ranAgainst = try store.completedChecksum(id: step.file.id)
             let current = Self.completedChecksum(step.file, statements: step.resumeAt)
             let unchanged = ranAgainst.map { $0 == current } ?? (state.record?.checksum == step.file.checksum)
             if !unchanged { changed.append(state) }

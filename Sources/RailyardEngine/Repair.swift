@@ -21,8 +21,11 @@ extension Migrator {
             throw EngineError.configuration("nothing to repair: the database has no tracking table yet")
         }
         let states = Planner.states(files: catalog.files, records: try store.records())
-        guard let state = states.first(where: { VersionOrder.same($0.version, version) }) else {
-            throw EngineError.configuration("no migration has version \(version), in the folder or the tracking table")
+        let state: MigrationState
+        switch MigrationReference.resolve(version, in: states, id: \.id) {
+        case .found(let found): state = found
+        case .none: throw EngineError.configuration("no migration has version \(version), in the folder or the tracking table")
+        case .ambiguous(let found): throw EngineError.configuration(MigrationReference.ambiguity(version, ids: found.map(\.id)))
         }
         guard action.expected.contains(state.status) else {
             throw EngineError.configuration("\(state.filename) is \(state.status.rawValue): \(action.rawValue) applies only to a migration that is "
@@ -31,6 +34,11 @@ extension Migrator {
         let table = configuration.migrationsTable
         let note: String
         switch action {
+        case .accept where state.status == .renamed:
+            try store.query("recording \(state.filename) as the new name of \(state.record?.filename ?? "?")", """
+                UPDATE \(table) SET version = $2, name = $3, filename = $4 WHERE version = $1
+                """, [state.record?.version, state.id, state.name, state.filename])
+            note = "recorded the new file name (applied as \(state.record?.filename ?? "?"))"
         case .accept:
             try store.query("accepting \(state.filename)'s checksum",
                             "UPDATE \(table) SET checksum = $2 WHERE version = $1", [state.record?.version ?? version, state.file?.checksum])

@@ -38,6 +38,7 @@ struct TrackingStore {
                 error text,
                 completed_checksum text
             );
+            COMMENT ON TABLE \(configuration.migrationsTable) IS '\(Self.identityMarker)';
             CREATE TABLE IF NOT EXISTS \(configuration.runsTable) (
                 id text PRIMARY KEY,
                 status text NOT NULL CONSTRAINT railyard_runs_status_check CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
@@ -69,9 +70,11 @@ struct TrackingStore {
         let row = try query("checking the tracking table", """
             SELECT to_regclass($1) IS NOT NULL,
                    EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'completed_checksum' AND NOT attisdropped),
-                   to_regclass($2) IS NOT NULL
-            """, [configuration.migrationsTable, configuration.runStepsTable]).rows.first
+                   to_regclass($2) IS NOT NULL,
+                   obj_description(to_regclass($1), 'pg_class') IS NOT DISTINCT FROM $3
+            """, [configuration.migrationsTable, configuration.runStepsTable, Self.identityMarker]).rows.first
         guard row?[0] == "t" else { return false }
+        if row?[3] != "t" { try rekeyByIdentity() }
         if row?[1] != "t" {
             try run("upgrading the tracking table", "ALTER TABLE \(configuration.migrationsTable) ADD COLUMN IF NOT EXISTS completed_checksum text")
         }
@@ -88,6 +91,23 @@ struct TrackingStore {
                 """)
         }
         return true
+    }
+
+    /// The tracking table's comment once its rows are keyed by migration id.
+    static let identityMarker = "Railyard tracking table; version holds the migration id (a 14-digit version, else the file name without .sql)"
+
+    /// Rows an earlier Railyard keyed by digits that are not a timestamp
+    /// (`001`, `20250612`) take their file's id, so that two files sharing
+    /// those digits are two migrations.
+    private func rekeyByIdentity() throws {
+        let table = configuration.migrationsTable
+        try run("keying the tracking table by migration id", """
+            UPDATE \(table) AS t SET version = left(t.filename, -4)
+            WHERE t.version ~ '^[0-9]+$' AND length(t.version) <> 14
+              AND starts_with(t.filename, t.version || '_') AND right(t.filename, 4) = '.sql'
+              AND NOT EXISTS (SELECT FROM \(table) AS other WHERE other.version = left(t.filename, -4));
+            COMMENT ON TABLE \(table) IS '\(Self.identityMarker)';
+            """)
     }
 
     static func runStepsDefinition(_ configuration: MigratorConfiguration) -> String {
@@ -109,9 +129,9 @@ struct TrackingStore {
 
     /// What a failed non-transactional migration had run: the checksum of
     /// its completed statements (nil when an earlier Railyard recorded it).
-    func completedChecksum(version: String) throws -> String? {
+    func completedChecksum(id: String) throws -> String? {
         try query("reading how far a failed migration got",
-                  "SELECT completed_checksum FROM \(configuration.migrationsTable) WHERE version = $1", [version]).scalar
+                  "SELECT completed_checksum FROM \(configuration.migrationsTable) WHERE version = $1", [id]).scalar
     }
 
     /// Changes whenever a tracking row is added, changed or removed: the row
@@ -151,7 +171,7 @@ struct TrackingStore {
     /// measured in the database: from the transaction's start to the insert.
     func recordAppliedQuery(_ file: MigrationFile, milliseconds: Int? = nil) -> (sql: String, parameters: [String?]) {
         let duration = milliseconds.map { _ in "$6::integer" } ?? "(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000)::integer"
-        var parameters: [String?] = [file.version, file.name, file.filename, file.checksum, configuration.appliedBy]
+        var parameters: [String?] = [file.id, file.name, file.filename, file.checksum, configuration.appliedBy]
         if let milliseconds { parameters.append(String(milliseconds)) }
         parameters.append(file.transactional ? "true" : "false")
         let transactional = milliseconds == nil ? "$6" : "$7"
@@ -178,7 +198,7 @@ struct TrackingStore {
                 checksum = EXCLUDED.checksum, applied_at = now(), applied_by = EXCLUDED.applied_by,
                 status = 'failed', failed_statement = EXCLUDED.failed_statement, error = EXCLUDED.error,
                 completed_checksum = EXCLUDED.completed_checksum
-            """, [file.version, file.name, file.filename, file.checksum, configuration.appliedBy,
+            """, [file.id, file.name, file.filename, file.checksum, configuration.appliedBy,
                   String(statement), error, completed])
     }
 
@@ -219,7 +239,7 @@ struct TrackingStore {
         let byFilename = Dictionary(files.map { ($0.filename, $0) }, uniquingKeysWith: { first, _ in first })
         func match(_ filename: String) -> MigrationFile? {
             byFilename[filename] ?? (try? MigrationFileName(filename)).flatMap { name in
-                files.first { VersionOrder.same($0.version, name.version) }
+                files.first { VersionOrder.same($0.id, name.id) }
             }
         }
         let unmatched = rows.map(\.filename).filter { match($0) == nil }
@@ -235,7 +255,7 @@ struct TrackingStore {
                     (version, name, filename, checksum, applied_at, applied_by, transactional, status)
                 VALUES ($1, $2, $3, $4, COALESCE($5::timestamptz, now()), 'legacy migrations table', true, 'applied')
                 ON CONFLICT (version) DO NOTHING
-                """, [name.version, name.name, row.filename, current?.checksum, row.executedAt])
+                """, [name.id, name.name, row.filename, current?.checksum, row.executedAt])
             if result.commandTag.hasSuffix(" 1") { count += 1 }
         }
         return count

@@ -1,3 +1,4 @@
+import RailyardCore
 import Foundation
 import Hummingbird
 
@@ -37,6 +38,11 @@ public struct Problem: HTTPResponseError, Sendable {
 
     public static func notFound(_ detail: String) -> Problem {
         Problem(.notFound, "not-found", title: "Not found", detail: detail)
+    }
+
+    /// A version shared by several legacy files.
+    public static func ambiguous(_ reference: String, ids: [String]) -> Problem {
+        Problem(.badRequest, "ambiguous-version", title: "Ambiguous version", detail: MigrationReference.ambiguity(reference, ids: ids))
     }
 
     public static func unavailable(_ detail: String) -> Problem {

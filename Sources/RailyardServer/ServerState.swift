@@ -22,7 +22,7 @@ final class ServerState: Sendable {
         self.configuration = configuration
         migrator = Migrator(configuration: configuration.migrator)
         pool = DatabasePool(migrator: migrator, size: configuration.poolSize)
-        health = HealthMonitor(migrator: migrator, deadlineSeconds: configuration.healthDeadlineSeconds, logger: logger)
+        health = HealthMonitor(migrator: migrator, catalogs: catalogs, deadlineSeconds: configuration.healthDeadlineSeconds, logger: logger)
         runs = RunManager(configuration: configuration.migrator, logger: logger)
         self.registry = registry
         self.logger = logger

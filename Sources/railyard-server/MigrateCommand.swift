@@ -11,7 +11,7 @@ struct MigrateCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var migrate: MigrateOptions
 
-    @Option(help: "Apply up to and including this version.")
+    @Option(help: "Apply up to and including this version (or file name without .sql).")
     var target: String?
 
     @Flag(help: "Run pending migrations in a transaction that is rolled back; nothing is written.")
@@ -19,9 +19,7 @@ struct MigrateCommand: ParsableCommand {
 
 
     func validate() throws {
-        if let target, !VersionOrder.isValid(target) {
-            throw ValidationError("--target must be a migration version (its digits), not '\(target)'")
-        }
+        if let target, let problem = VersionOrder.referenceProblem(target) { throw ValidationError("--target must be \(problem)") }
     }
 
     func run() throws {
@@ -81,6 +79,11 @@ struct ProgressPrinter {
             break
         case .databaseAhead(let filenames):
             Output.line("! The database is ahead of this folder: \(filenames.joined(separator: ", ")) \(filenames.count == 1 ? "is" : "are") applied but not here (an older version is deployed); nothing older runs around \(filenames.count == 1 ? "it" : "them")")
+        case .renamed(let renamings):
+            for renaming in renamings {
+                Output.line("! \(renaming.filename) was applied as \(renaming.appliedAs) (the same up section): it is not run again; "
+                            + "railyard-server repair accept \(renaming.id) --reason … records the new name")
+            }
         case .adoptedLegacy(let count):
             Output.line("Imported \(count) migration\(count == 1 ? "" : "s") from the legacy migrations table")
         case .planned(let steps):

@@ -13,49 +13,68 @@ struct SetupCommand: ParsableCommand {
 
     static let extensions = ["uuid-ossp", "pgcrypto"]
 
-    func validate() throws {
-        if database.json {
-            throw ValidationError("setup prints a report for people and has no --json; use migrate --json or status --json in scripts")
+    /// `setup --json`: what the checks found, and the run.
+    struct Report: Encodable {
+        struct Server: Encodable {
+            var version, database, user: String
         }
+        struct Extension: Encodable {
+            var name: String
+            var available: Bool
+            var installedVersion: String?
+            enum CodingKeys: String, CodingKey { case name, available, installedVersion = "installed_version" }
+        }
+        var server: Server
+        var extensions: [Extension]
+        var trackingTables: [String]
+        var run: Run
+        enum CodingKeys: String, CodingKey { case server, extensions, run, trackingTables = "tracking_tables" }
     }
 
     func run() throws {
         let cancellation = MigrationCancellation()
         let signals = InterruptSignals(cancelling: cancellation)
+        let json = database.json
+        let say: (String) -> Void = { if !json { Output.line($0) } }
         do {
             let settings = try migrate.settings()
             let report = try database.withDatabase { conninfo in
                 let migrator = Migrator(configuration: database.configuration(conninfo: conninfo, migrate: settings))
-                Output.line("Connecting to the database…")
+                say("Connecting to the database…")
                 let connection = try migrator.connect()
                 let facts = try ServerFacts.read(connection, extensions: Self.extensions)
                 connection.close()
-                Output.line("✓ Connected: PostgreSQL \(facts.version) (database \(facts.database), user \(facts.user))")
+                say("✓ Connected: PostgreSQL \(facts.version) (database \(facts.database), user \(facts.user))")
                 for found in facts.extensions {
                     if found.available {
-                        Output.line("✓ Extension \(found.name) is available" + (found.installedVersion.map { " (installed \($0))" } ?? ""))
+                        say("✓ Extension \(found.name) is available" + (found.installedVersion.map { " (installed \($0))" } ?? ""))
                     } else {
-                        Output.line("! Extension \(found.name) is not available on this server: migrations that need it will fail (on Debian, install postgresql-contrib)")
+                        say("! Extension \(found.name) is not available on this server: migrations that need it will fail (on Debian, install postgresql-contrib)")
                     }
                 }
                 try migrator.prepareTracking()
-                Output.line("✓ Tracking tables ready (\(migrator.configuration.schema).railyard_migrations, \(migrator.configuration.schema).railyard_runs)")
-                return try migrator.migrate(settings.request(.command(.setup)), cancellation: cancellation,
-                                            observer: ProgressPrinter(json: false, dryRun: false).handle)
+                let schema = migrator.configuration.schema
+                say("✓ Tracking tables ready (\(schema).railyard_migrations, \(schema).railyard_runs)")
+                let run = try migrator.migrate(settings.request(.command(.setup)), cancellation: cancellation,
+                                               observer: ProgressPrinter(json: json, dryRun: false).handle)
+                return Report(server: .init(version: facts.version, database: facts.database, user: facts.user),
+                              extensions: facts.extensions.map { .init(name: $0.name, available: $0.available, installedVersion: $0.installedVersion) },
+                              trackingTables: ["\(schema).railyard_migrations", "\(schema).railyard_runs", "\(schema).railyard_run_steps"],
+                              run: run)
             }
-            ProgressPrinter.summary(report)
-            if report.status == .cancelled, let exit = signals.exitCode { throw exit }
-            if report.status != .succeeded { throw ExitCode.failure }
-            Output.line("✓ Setup complete")
+            if json { Output.json(report) } else { ProgressPrinter.summary(report.run) }
+            if report.run.status == .cancelled, let exit = signals.exitCode { throw exit }
+            if report.run.status != .succeeded { throw ExitCode.failure }
+            say("✓ Setup complete")
         } catch let exit as ExitCode {
             throw exit
         } catch {
             if let exit = signals.exitCode {
-                Output.error("✗ Interrupted: \(error)")
+                if !json { Output.error("✗ Interrupted: \(error)") }
                 throw exit
             }
-            let code = Output.fail(error, json: false)
-            Output.error(Self.troubleshooting(for: error))
+            let code = Output.fail(error, json: json)
+            if !json { Output.error(Self.troubleshooting(for: error)) }
             throw code
         }
     }

@@ -43,8 +43,7 @@ enum StatusTable {
     static func render(_ listing: MigrationListing) -> String {
         var rows = [["VERSION", "NAME", "STATUS", "APPLIED AT (UTC)", "TIME"]]
         for entry in listing.migrations {
-            var status = entry.status.rawValue
-            if entry.outOfOrder { status += " (out of order)" }
+            var status = entry.statusText
             if !entry.transactional { status += " [no-tx]" }
             rows.append([entry.version, entry.name, status,
                          entry.appliedAt.map(UTCTimestamp.display) ?? "-",

@@ -7,7 +7,7 @@ func catalog(_ files: [(String, String)]) -> MigrationCatalog {
 }
 
 func applied(_ file: MigrationFile, checksum: String? = nil, state: AppliedMigration.State = .applied, failedAt: Int? = nil) -> AppliedMigration {
-    AppliedMigration(version: file.version, name: file.name, filename: file.filename,
+    AppliedMigration(version: file.id, name: file.name, filename: file.filename,
                      checksum: checksum ?? file.checksum, state: state, failedStatement: failedAt)
 }
 
@@ -20,12 +20,13 @@ struct MigrationCatalogTests {
     }
 
     @Test func duplicateVersionsAreErrors() {
-        let found = catalog([("001_a.sql", "SELECT 1;"), ("1_b.sql", "SELECT 1;")])
-        #expect(found.diagnostics.map(\.rule) == ["duplicate-version"])
+        #expect(catalog([("001_a.sql", "SELECT 1;"), ("1_a.sql", "SELECT 1;")]).diagnostics.map(\.rule) == ["duplicate-version"])
+        let timestamps = catalog([("20250612152230_a.sql", "SELECT 1;"), ("20250612152230_b.sql", "SELECT 1;")])
+        #expect(timestamps.diagnostics.map(\.rule) == ["duplicate-version"])
     }
 
     @Test func duplicateIsFoundEvenWhenOneFileIsBroken() {
-        let found = catalog([("2_a.sql", "SELECT 1;"), ("2_b.sql", "SELECT 'oops")])
+        let found = catalog([("20250612152230_a.sql", "SELECT 1;"), ("20250612152230_b.sql", "SELECT 'oops")])
         #expect(Set(found.diagnostics.map(\.rule)) == ["duplicate-version", "syntax"])
     }
 

@@ -70,7 +70,7 @@ struct AdminAPITests {
         #expect(migrations.map { $0["status"] as? String } == ["applied", "pending"])
         #expect(migrations[0]["applied_at"] is String && migrations[0]["checksum"] is String)
         let summary = try #require(list.json["summary"] as? [String: Int])
-        #expect(summary == ["total": 2, "applied": 1, "pending": 1, "changed": 0, "missing": 0, "failed": 0, "ahead": 0])
+        #expect(summary == ["total": 2, "applied": 1, "pending": 1, "changed": 0, "missing": 0, "failed": 0, "ahead": 0, "renamed": 0])
 
         let detail = try await api.request("GET", "/api/migrations/2", token: .read)
         #expect(detail.status == 200)
@@ -109,7 +109,7 @@ struct AdminAPITests {
         try await Task.sleep(nanoseconds: 1_100_000_000)  // the folder is looked at once a second
         let grown = try await api.request("GET", "/api/migrations", token: .read)
         #expect((grown.json["summary"] as? [String: Int])?["pending"] == 1)
-        try database.execute("DELETE FROM railyard_migrations WHERE version = '2'")
+        try database.execute("DELETE FROM railyard_migrations WHERE filename = '2_emails.sql'")
         let shrunk = try await api.request("GET", "/api/migrations", token: .read)
         #expect((shrunk.json["summary"] as? [String: Int])?["pending"] == 2)
 

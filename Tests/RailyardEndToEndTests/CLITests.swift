@@ -71,7 +71,7 @@ struct CLITests {
         #expect(help.status == 0)
         #expect(help.stdout.contains("USAGE: railyard health"))
         let noColor = try cli(["health", "--server", api.baseURL], server: nil)
-        #expect(noColor.stdout == "✓ healthy: database connected (railyard \(try #require(Self.version(noColor.stdout))))\n")
+        #expect(noColor.stdout == "✓ healthy: database connected (railyard \(try #require(Self.version(noColor.stdout)))); migrations not up to date: 2 pending\n")
     }
 
     static func version(_ line: String) -> String? {

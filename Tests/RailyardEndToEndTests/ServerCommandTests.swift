@@ -106,6 +106,23 @@ struct ServerCommandTests {
         #expect(result.stdout.contains("✓ Setup complete"))
     }
 
+    /// `setup --help` offers --json: it prints one JSON document and nothing else.
+    @Test func setupJSONIsOneDocument() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a (id int);"])
+        let result = try run(["setup", "--dir", folder.url.path, "--json"], database: database)
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect((report["server"] as? [String: Any])?["version"] as? String != nil)
+        #expect((report["extensions"] as? [[String: Any]])?.map { $0["name"] as? String } == ["uuid-ossp", "pgcrypto"])
+        #expect((report["run"] as? [String: Any])?["status"] as? String == "succeeded")
+        let failed = try run(["setup", "--dir", folder.url.path, "--json",
+                              "--database-url", "host=127.0.0.1 port=1 user=x dbname=x connect_timeout=2"], database: nil)
+        #expect(failed.status == 3)
+        let problem = try JSONSerialization.jsonObject(with: Data(failed.stdout.utf8)) as? [String: Any]
+        #expect((problem?["error"] as? [String: Any])?["kind"] as? String == "unreachable", "\(failed.stdout)")
+    }
+
     @Test func embeddedDatabaseIsStartedUsedAndStopped() throws {
         let project = try MigrationFolder(["1_a.sql": "CREATE TABLE a (id int);"])
         let state = project.url.appendingPathComponent("state").path

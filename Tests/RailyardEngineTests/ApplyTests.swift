@@ -194,7 +194,7 @@ struct ApplyTests {
         #expect(report.status == .succeeded)
         #expect(report.steps.map(\.filename) == ["003_add_email.sql"])
         #expect(try database.trackedVersions() == ["001", "002", "003"])
-        #expect(try database.scalar("SELECT applied_at = '2024-01-02 03:04:05+00' FROM railyard_migrations WHERE version = '001'") == "t")
+        #expect(try database.scalar("SELECT applied_at = '2024-01-02 03:04:05+00' FROM railyard_migrations WHERE version = '001_create_users'") == "t")
         #expect(try database.migrator(folder).status().states.allSatisfy { $0.status == .applied })
     }
 

@@ -56,8 +56,8 @@ struct ScaffoldRoundTripTests {
         #expect(try schemaDump(database) != before)
 
         let catalog = try database.migrator(folder).loadCatalog()
-        let concurrent = RollbackScaffold.make(for: try #require(catalog.file(version: "3")))
-        let everything = RollbackScaffold.make(for: try #require(catalog.file(version: "2")))
+        let concurrent = RollbackScaffold.make(for: try #require(catalog.file("3").found))
+        let everything = RollbackScaffold.make(for: try #require(catalog.file("2").found))
         #expect(everything.source == .generated)
         #expect(everything.unsupported.allSatisfy { $0.reason == RollbackScaffold.ifNotExistsReason }, "\(everything.unsupported)")
         #expect(concurrent.sql.contains("transaction:false"))

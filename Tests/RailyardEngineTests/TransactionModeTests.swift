@@ -16,7 +16,7 @@ struct TransactionModeTests {
         let report = try database.migrator(folder).migrate()
         #expect(report.status == .succeeded, "\(String(describing: report.error))")
         #expect(try database.scalar("SELECT bool_and(indisvalid) FROM pg_index WHERE indexrelid IN ('events_at_idx'::regclass, 'events_id_idx'::regclass)") == "t")
-        #expect(try database.scalar("SELECT transactional FROM railyard_migrations WHERE version = '2'") == "f")
+        #expect(try database.scalar("SELECT transactional FROM railyard_migrations WHERE version LIKE '2\\_%'") == "f")
     }
 
     @Test func concurrentIndexInAnUnmarkedFileIsRefusedBeforeAnythingRuns() throws {
@@ -63,7 +63,7 @@ struct TransactionModeTests {
         #expect(failed.status == .failed)
         #expect(failed.error?.line == 3)
         #expect(failed.error?.hint?.contains("INVALID index") == true)
-        #expect(try database.scalar("SELECT status || ':' || failed_statement FROM railyard_migrations WHERE version = '2'") == "failed:1")
+        #expect(try database.scalar("SELECT status || ':' || failed_statement FROM railyard_migrations WHERE version LIKE '2\\_%'") == "failed:1")
         #expect(try database.migrator(folder).status().states.map(\.status) == [.applied, .failed, .pending])
 
         #expect(throws: EngineError.self) { try database.migrator(folder).migrate() }

@@ -41,10 +41,13 @@ public struct TestDatabase {
         try scalar("SELECT to_regclass('\(name)') IS NOT NULL") == "t"
     }
 
-    /// Versions in the tracking table, in order.
+    /// The versions (digits) of the applied migrations, in order.
     public func trackedVersions() throws -> [String] {
         guard try tableExists("public.railyard_migrations") else { return [] }
-        return try execute("SELECT version FROM railyard_migrations WHERE status = 'applied' ORDER BY version::numeric").rows.map { $0[0]! }
+        return try execute("""
+            SELECT substring(version from '^[0-9]+') FROM railyard_migrations WHERE status = 'applied'
+            ORDER BY substring(version from '^[0-9]+')::numeric, version
+            """).rows.map { $0[0]! }
     }
 
     public func migrator(_ folder: MigrationFolder, configure: (inout MigratorConfiguration) -> Void = { _ in }) -> Migrator {
@@ -63,6 +66,35 @@ public final class MigrationFolder: @unchecked Sendable {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("railyard-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         for (name, contents) in files { try write(name, contents) }
+    }
+
+    private init(url: URL) throws {
+        self.url = url
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// A folder inside this one (a project's `migrations/`), made when missing.
+    public func subfolder(_ name: String) throws -> MigrationFolder {
+        try MigrationFolder(url: url.appendingPathComponent(name))
+    }
+
+    /// A copy of this folder's `.sql` files, as an older deployment had them.
+    public func snapshot() throws -> MigrationFolder {
+        let copy = try MigrationFolder()
+        for name in try names() { try copy.write(name, try read(name)) }
+        return copy
+    }
+
+    public func names() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(".sql") }.sorted()
+    }
+
+    public func read(_ name: String) throws -> String {
+        try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
+    }
+
+    public func rename(_ name: String, to newName: String) throws {
+        try FileManager.default.moveItem(at: url.appendingPathComponent(name), to: url.appendingPathComponent(newName))
     }
 
     /// A copy of the repository's own `migrations/`.

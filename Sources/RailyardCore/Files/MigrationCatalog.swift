@@ -125,11 +125,11 @@ public struct MigrationCatalog: Sendable {
 
     private mutating func finish() {
         ignored.sort()
-        files.sort { VersionOrder.less($0.version, $1.version) }
-        named.sort { VersionOrder.less($0.version, $1.version) }
+        files.sort { VersionOrder.less($0.id, $1.id) }
+        named.sort { VersionOrder.less($0.id, $1.id) }
         var index = 1
         while index < named.count {
-            if VersionOrder.same(named[index - 1].version, named[index].version) {
+            if VersionOrder.same(named[index - 1].id, named[index].id) {
                 diagnostics.append(Diagnostic(
                     rule: "duplicate-version", file: named[index].filename,
                     message: "version \(named[index].version) is also used by \(named[index - 1].filename)",
@@ -142,7 +142,8 @@ public struct MigrationCatalog: Sendable {
 
     public var hasErrors: Bool { diagnostics.hasErrors }
 
-    public func file(version: String) -> MigrationFile? {
-        files.first { VersionOrder.same($0.version, version) }
+    /// The file a version or id names.
+    public func file(_ reference: String) -> MigrationReference.Resolution<MigrationFile> {
+        MigrationReference.resolve(reference, in: files, id: \.id)
     }
 }

@@ -21,6 +21,8 @@ public struct MigrationFile: Sendable {
 
     public var filename: String { fileName.filename }
     public var version: String { fileName.version }
+    /// What identifies it in the tracking table (see `MigrationFileName.id`).
+    public var id: String { fileName.id }
     public var name: String { fileName.name }
     public var transactional: Bool { options.transactional }
 

@@ -1,11 +1,20 @@
 /// A migration file name: `YYYYMMDDHHMMSS_descriptive_name.sql` or a legacy
-/// numeric prefix such as `001_initial_schema.sql`.
+/// numeric prefix such as `001_initial_schema.sql` or `20250612_feature.sql`.
 public struct MigrationFileName: Sendable, Hashable {
     public let filename: String
     /// The digits before the first `_`, as written.
     public let version: String
     /// The part between the first `_` and `.sql`.
     public let name: String
+
+    /// What identifies the migration in the tracking table: a 14-digit
+    /// timestamp is the version itself; any other prefix (legacy `001_`, the
+    /// Node scripts' `YYYYMMDD_`, which two files of one day share) is not
+    /// unique enough, so the whole stem is.
+    public var id: String { isTimestamped ? version : stem }
+
+    /// The file name without `.sql`.
+    public var stem: String { "\(version)_\(name)" }
 
     public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
         case noVersion
@@ -48,22 +57,30 @@ public struct MigrationFileName: Sendable, Hashable {
     }
 }
 
-/// Orders version strings as numbers of any length.
+/// Orders versions and migration ids (`digits` or `digits_name`): by the
+/// digits as a number of any length, then by the name.
 public enum VersionOrder {
-    /// The version without leading zeros ("" for zero), its numeric identity.
-    public static func normalized(_ version: String) -> Substring {
-        let trimmed = version.drop { $0 == "0" }
-        return trimmed
+    /// The digits without leading zeros ("" for zero), then `_name` when there is one.
+    public static func normalized(_ id: String) -> Substring {
+        let digits = self.digits(id)
+        return Substring(String(digits.drop { $0 == "0" }) + id[digits.endIndex...])
+    }
+
+    /// The leading digits: the version of an id.
+    public static func digits(_ id: String) -> Substring {
+        id.prefix { $0.isASCII && $0.isNumber }
     }
 
     public static func less(_ a: String, _ b: String) -> Bool {
-        let left = normalized(a), right = normalized(b)
+        let left = digits(a).drop { $0 == "0" }, right = digits(b).drop { $0 == "0" }
         if left.count != right.count { return left.count < right.count }
         if left != right { return left < right }
+        let leftName = a[digits(a).endIndex...], rightName = b[digits(b).endIndex...]
+        if leftName != rightName { return leftName < rightName }
         return a < b
     }
 
-    /// True when the two strings denote the same number.
+    /// True when the two strings denote the same number (and name).
     public static func same(_ a: String, _ b: String) -> Bool {
         normalized(a) == normalized(b)
     }
@@ -71,5 +88,26 @@ public enum VersionOrder {
     /// True when the version is a non-empty run of digits.
     public static func isValid(_ version: String) -> Bool {
         !version.isEmpty && version.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+
+    /// True for what names a migration on a command line or in a URL: its
+    /// version (digits) or its id (the file name without `.sql`).
+    public static func isReference(_ reference: String) -> Bool {
+        if isValid(reference) { return true }
+        return (try? MigrationFileName(reference + ".sql")) != nil
+    }
+
+    /// What is wrong with a reference that names no migration: the words
+    /// that follow the front end's name for it ("--target must be …").
+    public static func referenceProblem(_ reference: String) -> String? {
+        if isReference(reference), reference.utf8.count <= 200 { return nil }
+        return "a migration's version (the digits before the first '_') or its file name without .sql, not '\(reference.prefix(64))'"
+    }
+
+    /// True when `reference` (a version or an id) names the migration `id`:
+    /// the same id, or the same digits.
+    public static func matches(_ id: String, _ reference: String) -> Bool {
+        if same(id, reference) { return true }
+        return isValid(reference) && same(String(digits(id)), reference)
     }
 }

@@ -35,6 +35,15 @@ public struct AppliedMigration: Sendable, Codable, Equatable {
         self.failedStatement = failedStatement
         self.error = error
     }
+
+    /// The migration this row tracks: its version column, or the file's id
+    /// for a row keyed by digits alone that are not a timestamp (written by
+    /// an earlier Railyard or imported from the Node scripts' table).
+    public var id: String {
+        guard version.utf8.count != 14, VersionOrder.isValid(version), let name = try? MigrationFileName(filename),
+              VersionOrder.same(name.version, version) else { return version }
+        return name.id
+    }
 }
 
 /// Where a migration stands, comparing the folder with the tracking table.
@@ -47,6 +56,9 @@ public enum MigrationStatus: String, Sendable, Codable, CaseIterable {
     case changed
     /// Applied, but its file is gone from the folder, though newer files are there: deleted.
     case missing
+    /// Applied under another file name: a pending file has the checksum of
+    /// an applied migration whose file is gone. Never run again.
+    case renamed
     /// Applied, with no file, and newer than every file in the folder: the
     /// database is ahead of this code (an older deployment redeployed).
     case ahead
@@ -56,6 +68,9 @@ public enum MigrationStatus: String, Sendable, Codable, CaseIterable {
 
 /// One migration's status, with what the folder and the table know of it.
 public struct MigrationState: Sendable {
+    /// What identifies it (see `MigrationFileName.id`).
+    public var id: String
+    /// The digits of its name.
     public var version: String
     public var name: String
     public var filename: String

@@ -74,48 +74,82 @@ public enum Planner {
         }
     }
 
-    /// Every migration's status, in version order.
+    /// Every migration's status, in version order. Rows match files by id,
+    /// then by file name; a pending file with the checksum of an applied row
+    /// that matched nothing is that migration renamed.
     public static func states(files: [MigrationFile], records: [AppliedMigration]) -> [MigrationState] {
-        var recordsByVersion: [Substring: AppliedMigration] = [:]
-        for record in records { recordsByVersion[VersionOrder.normalized(record.version)] = record }
-        let newestApplied = records.filter { $0.state == .applied }.map(\.version).max(by: VersionOrder.less)
+        var recordsByID: [Substring: Int] = [:]
+        var recordsByFilename: [String: Int] = [:]
+        for (index, record) in records.enumerated() {
+            recordsByID[VersionOrder.normalized(record.id)] = index
+            recordsByFilename[record.filename] = index
+        }
+        let newestApplied = records.filter { $0.state == .applied }.map(\.id).max(by: VersionOrder.less)
+        var matched = [Int?](repeating: nil, count: files.count)
+        var used = Set<Int>()
+        for (position, file) in files.enumerated() {
+            if let index = recordsByID[VersionOrder.normalized(file.id)] ?? recordsByFilename[file.filename], !used.contains(index) {
+                matched[position] = index
+                used.insert(index)
+            }
+        }
+        var renamedFrom: [Int: Int] = [:]
+        if used.count < records.count {
+            var unmatchedByChecksum: [String: Int] = [:]
+            for (index, record) in records.enumerated() where !used.contains(index) && record.state == .applied {
+                if let checksum = record.checksum { unmatchedByChecksum[checksum] = unmatchedByChecksum[checksum] ?? index }
+            }
+            for (position, file) in files.enumerated() where matched[position] == nil {
+                if let index = unmatchedByChecksum.removeValue(forKey: file.checksum) {
+                    renamedFrom[position] = index
+                    used.insert(index)
+                }
+            }
+        }
         var states: [MigrationState] = []
-        var seen = Set<Substring>()
-        for file in files {
-            let key = VersionOrder.normalized(file.version)
-            seen.insert(key)
-            let record = recordsByVersion[key]
+        states.reserveCapacity(max(files.count, records.count))
+        for (position, file) in files.enumerated() {
+            let record = (matched[position] ?? renamedFrom[position]).map { records[$0] }
             let status: MigrationStatus
             var outOfOrder = false
             switch record {
             case nil:
                 status = .pending
-                if let newestApplied, VersionOrder.less(file.version, newestApplied) { outOfOrder = true }
+                if let newestApplied, VersionOrder.less(file.id, newestApplied) { outOfOrder = true }
+            case _? where renamedFrom[position] != nil:
+                status = .renamed
             case let record? where record.state == .failed:
                 status = .failed
             case let record?:
                 status = record.checksum == file.checksum ? .applied : .changed
             }
-            states.append(MigrationState(version: file.version, name: file.name, filename: file.filename,
+            states.append(MigrationState(id: file.id, version: file.version, name: file.name, filename: file.filename,
                                          status: status, outOfOrder: outOfOrder, file: file, record: record))
         }
-        let newestFile = files.map(\.version).max(by: VersionOrder.less)
-        for record in records where !seen.contains(VersionOrder.normalized(record.version)) {
-            let ahead = newestFile.map { VersionOrder.less($0, record.version) } ?? true
-            states.append(MigrationState(version: record.version, name: record.name, filename: record.filename,
+        let newestFile = files.map(\.id).max(by: VersionOrder.less)
+        for (index, record) in records.enumerated() where !used.contains(index) {
+            let id = record.id
+            let ahead = newestFile.map { VersionOrder.less($0, id) } ?? true
+            states.append(MigrationState(id: id, version: String(VersionOrder.digits(id)), name: record.name, filename: record.filename,
                                          status: record.state == .failed ? .failed : ahead ? .ahead : .missing,
                                          outOfOrder: false, file: nil, record: record))
         }
         // A catalog's files come in version order: then there is nothing to sort.
-        let inOrder = states.indices.dropFirst().allSatisfy { !VersionOrder.less(states[$0].version, states[$0 - 1].version) }
+        let inOrder = states.indices.dropFirst().allSatisfy { !VersionOrder.less(states[$0].id, states[$0 - 1].id) }
         if inOrder { return states }
-        return states.sorted { VersionOrder.less($0.version, $1.version) }
+        return states.sorted { VersionOrder.less($0.id, $1.id) }
+    }
+
+    /// True when `state` is within a run up to `target` (a version or an id).
+    static func isWithin(_ state: MigrationState, target: String) -> Bool {
+        if VersionOrder.isValid(target) { return !VersionOrder.less(target, String(VersionOrder.digits(state.id))) }
+        return !VersionOrder.less(target, state.id)
     }
 
     /// The steps to run, or why nothing may run.
     public static func plan(files: [MigrationFile], records: [AppliedMigration], options: Options = .init()) throws(Refusal) -> Plan {
         let states = states(files: files, records: records)
-        if let target = options.target, !states.contains(where: { VersionOrder.same($0.version, target) }) {
+        if let target = options.target, !states.contains(where: { VersionOrder.matches($0.id, target) }) {
             throw .unknownTarget(target)
         }
         let changed = states.filter { $0.status == .changed }
@@ -131,7 +165,7 @@ public enum Planner {
         if !options.retryFailed && !failed.isEmpty { throw .failed(failed) }
         if options.retryFailed, let orphan = failed.first(where: { $0.file == nil }) { throw .missing([orphan]) }
         let inScope = states.filter { state in
-            options.target.map { !VersionOrder.less($0, state.version) } ?? true
+            options.target.map { isWithin(state, target: $0) } ?? true
         }
         let outOfOrder = inScope.filter { $0.status == .pending && $0.outOfOrder }
         if options.strictOrder && !outOfOrder.isEmpty { throw .outOfOrder(outOfOrder) }

@@ -1,6 +1,7 @@
 /// Setting the tracking table right without editing it by hand.
 public enum RepairAction: String, Sendable, Codable, CaseIterable {
-    /// A changed migration: record the file's current checksum (the edit changed nothing that matters).
+    /// A changed migration: record the file's current checksum (the edit changed nothing that matters);
+    /// a renamed one: record its new file name.
     case accept
     /// A failed migration finished by hand: record it applied.
     case resolve
@@ -10,7 +11,7 @@ public enum RepairAction: String, Sendable, Codable, CaseIterable {
     /// The status a migration must have for this action.
     public var expected: Set<MigrationStatus> {
         switch self {
-        case .accept: [.changed]
+        case .accept: [.changed, .renamed]
         case .resolve: [.failed]
         case .forget: [.missing, .ahead]
         }
@@ -18,7 +19,8 @@ public enum RepairAction: String, Sendable, Codable, CaseIterable {
 
     /// What each action does, for help texts.
     public static let explanation = """
-        accept: a changed migration keeps the file's current checksum (say, an edited comment). \
+        accept: a changed migration keeps the file's current checksum (say, an edited comment); \
+        a renamed one is recorded under its new file name. \
         resolve: a failed migration you finished by hand is marked applied. \
         forget: a missing (or ahead) migration's row is removed.
         """

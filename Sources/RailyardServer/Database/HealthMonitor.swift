@@ -3,6 +3,7 @@ import Logging
 import RailyardAPI
 import NIOPosix
 import PostgresClient
+import RailyardCore
 import RailyardEngine
 
 /// The database's health, answered within a deadline whatever the database
@@ -25,8 +26,8 @@ actor HealthMonitor {
     private var lastLoggedProblem: String?
     static let freshFor: TimeInterval = 0.25
 
-    init(migrator: Migrator, deadlineSeconds: Double, logger: Logger) {
-        probe = HealthProbe(migrator: migrator)
+    init(migrator: Migrator, catalogs: CatalogCache, deadlineSeconds: Double, logger: Logger) {
+        probe = HealthProbe(migrator: migrator, catalogs: catalogs)
         deadline = deadlineSeconds
         self.logger = logger
     }
@@ -61,18 +62,23 @@ actor HealthMonitor {
     }
 }
 
-/// Runs `SELECT 1` on a dedicated thread; gives up at the deadline, breaking
-/// the connection so that the thread is free again.
-final class HealthProbe: @unchecked Sendable {  // `connection` is guarded by `lock`; the rest is set in init
+/// Asks the database on a dedicated thread how the tracking table stands
+/// (which proves it answers); gives up at the deadline, breaking the
+/// connection so that the thread is free again. The migration counts are
+/// computed again only when the folder or the tracking table changed.
+final class HealthProbe: @unchecked Sendable {  // `connection` and `summary` are guarded by `lock`; the rest is set in init
     private let thread = NIOThreadPool(numberOfThreads: 1)
     private let migrator: Migrator
+    private let catalogs: CatalogCache
     private let lock = NSLock()
     private var connection: PostgresConnection?
+    private var summary: (generation: Int, fingerprint: String?, migrations: HealthStatus.Migrations)?
 
-    init(migrator: Migrator) {
+    init(migrator: Migrator, catalogs: CatalogCache) {
         var configuration = migrator.configuration
         configuration.connectTimeoutSeconds = 2
         self.migrator = Migrator(configuration: configuration)
+        self.catalogs = catalogs
         thread.start()
     }
 
@@ -81,7 +87,7 @@ final class HealthProbe: @unchecked Sendable {  // `connection` is guarded by `l
         let outcome: String? = await withCheckedContinuation { continuation in
             let once = Once()
             Task {
-                let error = try? await thread.runIfActive { [self] in self.selectOne() }
+                let error = try? await thread.runIfActive { [self] in self.probe() }
                 if once.claim() { continuation.resume(returning: error ?? "the health thread is not running") }
             }
             Task {
@@ -96,18 +102,30 @@ final class HealthProbe: @unchecked Sendable {  // `connection` is guarded by `l
         let timedOut = outcome?.hasPrefix("the database did not answer within") == true
         let result = HealthMonitor.Result(status: healthy ? "ok" : "error", database: healthy ? "connected" : "disconnected",
                                           timestamp: Date(), version: RailyardVersion.current,
-                                          detail: healthy ? nil : timedOut ? outcome : "cannot reach the database (the server log says why)")
+                                          detail: healthy ? nil : timedOut ? outcome : "cannot reach the database (the server log says why)",
+                                          migrations: healthy ? lock.withLock { summary?.migrations } : nil)
         return (result, healthy ? nil : outcome)
     }
 
     /// "" when the database answered, otherwise why not.
-    private func selectOne() -> String {
+    private func probe() -> String {
         do {
             let current = lock.withLock { connection }
             let live = try current ?? migrator.connect(applicationName: "railyard-health")
             lock.withLock { connection = live }
-            _ = try live.execute("SELECT 1")
+            let fingerprint = try migrator.trackingFingerprint(connection: live)
+            summarize(connection: live, fingerprint: fingerprint)
             return ""
+        } catch let error as EngineError {
+            if case .database(_, let cause) = error, cause.kind != .connection, cause.sqlstate != nil {
+                lock.withLock { summary = nil }
+                return ""  // the database answered, with an error of its own
+            }
+            lock.withLock {
+                connection?.close()
+                connection = nil
+            }
+            return "\(error)"
         } catch {
             lock.withLock {
                 connection?.close()
@@ -115,6 +133,18 @@ final class HealthProbe: @unchecked Sendable {  // `connection` is guarded by `l
             }
             return (error as? EngineError).map { "\($0)" } ?? "\(error)"
         }
+    }
+
+    /// The migration counts, kept while neither the folder nor the tracking table changes.
+    private func summarize(connection: PostgresConnection, fingerprint: String?) {
+        guard let (catalog, generation) = try? catalogs.catalogAndGeneration(migrator) else {
+            lock.withLock { summary = nil }
+            return
+        }
+        if generation != 0, let kept = lock.withLock({ summary }), kept.generation == generation, kept.fingerprint == fingerprint { return }
+        guard let records = try? migrator.records(connection: connection, catalog: catalog) else { return }
+        let listing = MigrationListing(states: Planner.states(files: catalog.files, records: records), diagnostics: catalog.diagnostics)
+        lock.withLock { summary = (generation, fingerprint, HealthStatus.Migrations(listing: listing)) }
     }
 
     private func abortConnection() {

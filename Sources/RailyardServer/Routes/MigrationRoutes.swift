@@ -39,9 +39,7 @@ struct MigrationRoutes {
         group.get("api/migrations/:version") { _, context in
             let version = try context.version()
             let (report, catalog) = try await state.status()
-            guard let migration = report.states.first(where: { VersionOrder.same($0.version, version) }) else {
-                throw Problem.notFound("no migration has version \(version)")
-            }
+            let migration = try Self.state(version, in: report.states)
             let entry = MigrationListing(states: [migration]).migrations[0]
             let file = migration.file?.reparsed()
             return JSONResponse(value: Detail(
@@ -54,15 +52,18 @@ struct MigrationRoutes {
             try RequestBody.refuseOversized(request, limit: state.configuration.maxBodyBytes)
             let version = try context.version()
             let catalog = try await state.catalog()
-            guard let file = catalog.file(version: version) else {
-                throw Problem.notFound("no migration file has version \(version)")
+            let file: MigrationFile
+            switch catalog.file(version) {
+            case .found(let found): file = found
+            case .none: throw Problem.notFound("no migration file has version \(version)")
+            case .ambiguous(let files): throw Problem.ambiguous(version, ids: files.map(\.id))
             }
             return JSONResponse(value: RollbackScaffold.make(for: file.reparsed()))
         }
 
         group.post("api/migrations/:version/repair") { request, context in
             try context.requireAdmin()
-            let version = try context.version()
+            let version = try Self.state(try context.version(), in: try await state.status().report.states).id
             var request = request
             let (action, reason) = try await RequestBody.repairRequest(&request, limit: state.configuration.maxBodyBytes)
             let origin = RunOrigin(trigger: .repair, requestedBy: "api (admin token)", host: ProcessInfo.processInfo.hostName)
@@ -76,6 +77,15 @@ struct MigrationRoutes {
                 }
                 throw Problem.unavailable("\(error)")
             }
+        }
+    }
+
+    /// The migration a path names, or the problem that answers the request.
+    static func state(_ reference: String, in states: [MigrationState]) throws -> MigrationState {
+        switch MigrationReference.resolve(reference, in: states, id: \.id) {
+        case .found(let found): return found
+        case .none: throw Problem.notFound("no migration has version \(reference)")
+        case .ambiguous(let states): throw Problem.ambiguous(reference, ids: states.map(\.id))
         }
     }
 }

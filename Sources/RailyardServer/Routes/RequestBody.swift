@@ -62,10 +62,10 @@ enum RequestBody {
         do {
             body = try JSONDecoder().decode(Body.self, from: bytes)
         } catch {
-            throw Problem.badRequest("target must be a string of digits; dry_run, allow_changed, retry_failed, strict_order and strict must be true or false")
+            throw Problem.badRequest("target must be a string (a migration version or file name without .sql); dry_run, allow_changed, retry_failed, strict_order and strict must be true or false")
         }
-        if let target = body.target, !VersionOrder.isValid(target) || target.count > 32 {
-            throw Problem.badRequest("target must be a migration version (digits), not '\(target.prefix(64))'")
+        if let target = body.target, let problem = VersionOrder.referenceProblem(target) {
+            throw Problem.badRequest("target must be \(problem)")
         }
         var migrate = MigrateRequest(target: body.target, dryRun: body.dry_run ?? false, allowChanged: body.allow_changed ?? false,
                                      retryFailed: body.retry_failed ?? false, strictOrder: body.strict_order ?? false)

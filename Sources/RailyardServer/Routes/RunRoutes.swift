@@ -16,7 +16,7 @@ struct RunRoutes {
             migrate.origin = RunOrigin(trigger: .api, requestedBy: "api (admin token)", host: ProcessInfo.processInfo.hostName)
             if let target = migrate.target {
                 let catalog = try await state.catalog()
-                guard catalog.file(version: target) != nil else {
+                guard catalog.files.contains(where: { VersionOrder.matches($0.id, target) }) else {
                     throw Problem.notFound("target \(target) is not the version of any migration file")
                 }
             }

@@ -109,22 +109,22 @@ final class RunManager: @unchecked Sendable {  // `active`, `recent`, `accepting
                 logger.info("migration waits for a lock", metadata: ["run": "\(id)", "file": "\(wait.filename ?? "?")",
                                                                      "holder": "\(wait.holder ?? "?")", "attempt": "\(wait.attempt ?? 1)"])
             }
-        case .started(let version, _):
-            update(id) { $0.setStep(version, status: .running) }
+        case .started(_, let filename):
+            update(id) { $0.setStep(filename, status: .running) }
         case .notice(let filename, let message):
             update(id) { run in
                 guard let index = run.steps.firstIndex(where: { $0.filename == filename }) else { return }
                 if (run.steps[index].notices?.count ?? 0) < 100 { run.steps[index].notices = (run.steps[index].notices ?? []) + [message] }
             }
-        case .completed(let version, let filename, let milliseconds, _):
-            update(id) { $0.setStep(version, status: .applied, durationMs: milliseconds) }
+        case .completed(_, let filename, let milliseconds, _):
+            update(id) { $0.setStep(filename, status: .applied, durationMs: milliseconds) }
             Timer(label: "railyard_migration_duration_seconds").recordMilliseconds(milliseconds)
             logger.info("migration applied", metadata: ["run": "\(id)", "file": "\(filename)", "ms": "\(milliseconds)"])
-        case .skipped(let version, _, let reason):
-            update(id) { $0.setStep(version, status: .skipped, error: reason) }
+        case .skipped(_, let filename, let reason):
+            update(id) { $0.setStep(filename, status: .skipped, error: reason) }
         case .failed(let failure):
             update(id) { run in
-                if let version = failure.version { run.setStep(version, status: .failed, error: failure.description) }
+                if let filename = failure.filename { run.setStep(filename, status: .failed, error: failure.description) }
             }
             logger.error("migration failed", metadata: ["run": "\(id)", "error": "\(failure)"])
         case .retrying(let filename, let attempt, _, let reason):
@@ -198,8 +198,9 @@ extension Run {
         for index in steps.indices { steps[index].notices = notices[steps[index].filename] ?? nil }
     }
 
-    mutating func setStep(_ version: String, status: StepStatus, durationMs: Int? = nil, error: String? = nil) {
-        guard let index = steps.firstIndex(where: { $0.version == version }) else { return }
+    /// Steps are found by file name: two legacy files may share a version.
+    mutating func setStep(_ filename: String, status: StepStatus, durationMs: Int? = nil, error: String? = nil) {
+        guard let index = steps.firstIndex(where: { $0.filename == filename }) else { return }
         steps[index].status = status
         if let durationMs { steps[index].durationMs = durationMs }
         if let error { steps[index].error = error }

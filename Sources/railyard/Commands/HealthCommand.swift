@@ -24,7 +24,8 @@ struct HealthCommand: ParsableCommand {
             if options.json {
                 Terminal.line(response.text)
             } else if health.isHealthy {
-                Terminal.line("\(Terminal.paint("✓ healthy", .green)): database \(health.database) (railyard \(health.version))")
+                Terminal.line("\(Terminal.paint("✓ healthy", .green)): database \(health.database) (railyard \(health.version))"
+                              + (health.migrations.map { "; \($0.words)" } ?? ""))
             } else {
                 Terminal.line("\(Terminal.paint("✗ unhealthy", .red)): database \(health.database)" + (health.detail.map { ": \($0)" } ?? ""))
             }

@@ -15,7 +15,7 @@ struct MigrateCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(help: "Apply up to and including this version.")
+    @Option(help: "Apply up to and including this version (or file name without .sql).")
     var target: String?
 
     @Flag(help: "Run pending migrations in a transaction that is rolled back.")
@@ -37,9 +37,7 @@ struct MigrateCommand: ParsableCommand {
     var strict = false
 
     func validate() throws {
-        if let target, !VersionOrder.isValid(target) {
-            throw ValidationError("--target must be a migration version (digits), not '\(target)'")
-        }
+        if let target, let problem = VersionOrder.referenceProblem(target) { throw ValidationError("--target must be \(problem)") }
     }
 
     func run() throws {

@@ -14,7 +14,7 @@ struct RepairCommand: ParsableCommand {
     @Argument(help: "accept, resolve or forget.")
     var action: String
 
-    @Argument(help: "The migration's version.")
+    @Argument(help: "The migration's version (the digits before the first '_'), or its file name without .sql.")
     var version: String
 
     @Option(help: "Why: recorded with the run.")
@@ -22,7 +22,7 @@ struct RepairCommand: ParsableCommand {
 
     func validate() throws {
         if let problem = RepairAction.problem(with: action) { throw ValidationError(problem) }
-        guard VersionOrder.isValid(version) else { throw ValidationError("VERSION is a migration version (its digits), not '\(version)'") }
+        if let problem = VersionOrder.referenceProblem(version) { throw ValidationError("VERSION must be \(problem)") }
         guard reason.contains(where: { !$0.isWhitespace }) else { throw ValidationError("--reason must say why") }
     }
 

@@ -10,7 +10,7 @@ struct RollbackScaffoldCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The migration's version (the digits before the first '_').")
+    @Argument(help: "The migration's version (the digits before the first '_'), or its file name without .sql.")
     var version: String
 
     @Flag(help: "Save the scaffold as a new migration file.")
@@ -20,9 +20,7 @@ struct RollbackScaffoldCommand: ParsableCommand {
     var directory: String?
 
     func validate() throws {
-        guard VersionOrder.isValid(version) else {
-            throw ValidationError("VERSION is the digits before the first '_' of a migration file name, not '\(version)'")
-        }
+        if let problem = VersionOrder.referenceProblem(version) { throw ValidationError("VERSION must be \(problem)") }
     }
 
     func run() throws {
@@ -33,7 +31,7 @@ struct RollbackScaffoldCommand: ParsableCommand {
             _ = try client.expectSuccess(response, "rollback-scaffold")
             let scaffold = try client.decode(RollbackScaffold.self, response)
             if write {
-                let folder = directory ?? ProcessInfo.processInfo.environment["MIGRATIONS_DIR"] ?? "migrations"
+                let folder = NewCommand.folder(directory)
                 // The name comes from the server: only a migration file name, never a path.
                 guard (try? MigrationFileName(scaffold.filename))?.filename == scaffold.filename,
                       !scaffold.filename.contains("/") else {

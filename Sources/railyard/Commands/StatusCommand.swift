@@ -28,12 +28,11 @@ struct StatusCommand: ParsableCommand {
     static func render(_ listing: MigrationListing) -> String {
         var rows = [["VERSION", "NAME", "STATUS", "APPLIED AT (UTC)", "TIME"]]
         for entry in listing.migrations {
-            var status = entry.status.rawValue
-            if entry.outOfOrder { status += " (out of order)" }
+            let status = entry.statusText
             let colored: String
             switch entry.status {
             case .applied: colored = Terminal.paint(status, .green)
-            case .pending: colored = Terminal.paint(status, .yellow)
+            case .pending, .renamed, .ahead: colored = Terminal.paint(status, .yellow)
             default: colored = Terminal.paint(status, .red)
             }
             rows.append([entry.version, entry.name, colored, entry.appliedAt.map(Self.utc) ?? "-",

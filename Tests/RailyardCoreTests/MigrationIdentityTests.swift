@@ -1,0 +1,84 @@
+import Testing
+@testable import RailyardCore
+
+/// A 14-digit timestamp identifies a migration; any other name (legacy
+/// `001_`, the Node scripts' `YYYYMMDD_`) is identified by its whole stem.
+@Suite("Migration identity")
+struct MigrationIdentityTests {
+    let sameDay = catalog([("20250612_add_users.sql", "CREATE TABLE users ();"),
+                           ("20250612_add_invoices.sql", "CREATE TABLE invoices ();"),
+                           ("20250613_add_email.sql", "ALTER TABLE users ADD COLUMN email text;")])
+
+    @Test func idIsTheVersionForTimestampsAndTheStemOtherwise() throws {
+        #expect(try MigrationFileName("20250612152230_add_users.sql").id == "20250612152230")
+        #expect(try MigrationFileName("20250612_add_users.sql").id == "20250612_add_users")
+        #expect(try MigrationFileName("001_initial.sql").id == "001_initial")
+    }
+
+    @Test func twoFilesOfOneDayAreTwoMigrationsOrderedByName() {
+        #expect(sameDay.diagnostics.isEmpty)
+        #expect(sameDay.files.map(\.filename) == ["20250612_add_invoices.sql", "20250612_add_users.sql", "20250613_add_email.sql"])
+        let plan = try? Planner.plan(files: sameDay.files, records: [])
+        #expect(plan?.steps.count == 3)
+    }
+
+    @Test func ordersByDigitsAsNumbersThenByName() {
+        let ids = ["20250612120000", "9_z", "10_a", "20250612_b", "20250612_a", "0010_b"]
+        #expect(ids.sorted(by: VersionOrder.less) == ["9_z", "10_a", "0010_b", "20250612_a", "20250612_b", "20250612120000"])
+        #expect(VersionOrder.same("001_a", "1_a"))
+        #expect(!VersionOrder.same("1_a", "1_b"))
+    }
+
+    @Test func rowsKeyedByDigitsAloneMatchTheirFileByName() {
+        // An earlier Railyard (or the Node scripts' table) keyed both by "20250612".
+        let records = sameDay.files.prefix(2).map { file in
+            AppliedMigration(version: file.version, name: file.name, filename: file.filename, checksum: file.checksum)
+        }
+        let states = Planner.states(files: sameDay.files, records: Array(records))
+        #expect(states.map(\.status) == [.applied, .applied, .pending])
+        #expect(states.map(\.id) == ["20250612_add_invoices", "20250612_add_users", "20250613_add_email"])
+    }
+
+    @Test func aRenamedFileWithTheAppliedChecksumIsNeverRunAgain() throws {
+        let before = catalog([("20250612_add_users.sql", "CREATE TABLE users ();"), ("20250612_add_invoices.sql", "CREATE TABLE invoices ();")])
+        let records = before.files.map { applied($0) }
+        let after = catalog([("20250612_add_users.sql", "CREATE TABLE users ();"), ("20250614_add_invoices.sql", "CREATE TABLE invoices ();")])
+        let plan = try Planner.plan(files: after.files, records: records)
+        #expect(plan.steps.isEmpty)
+        #expect(plan.states.map(\.status) == [.applied, .renamed])
+        #expect(plan.states[1].record?.filename == "20250612_add_invoices.sql")
+    }
+
+    @Test func aRenamedFileWithOtherContentsIsPendingAndTheOldOneMissing() {
+        let records = [applied(catalog([("20250612_add_invoices.sql", "CREATE TABLE invoices ();")]).files[0])]
+        let after = catalog([("20250614_add_invoices.sql", "CREATE TABLE invoices (id int);"), ("20250615_later.sql", "SELECT 1;")])
+        let states = Planner.states(files: after.files, records: records)
+        #expect(states.map(\.status) == [.missing, .pending, .pending])
+        #expect(throws: Planner.Refusal.self) { try Planner.plan(files: after.files, records: records) }
+    }
+
+    @Test func aTargetOfDigitsCoversEveryFileWithThem() throws {
+        let byDigits = try Planner.plan(files: sameDay.files, records: [], options: .init(target: "20250612"))
+        #expect(byDigits.steps.map(\.file.filename) == ["20250612_add_invoices.sql", "20250612_add_users.sql"])
+        let byID = try Planner.plan(files: sameDay.files, records: [], options: .init(target: "20250612_add_invoices"))
+        #expect(byID.steps.map(\.file.filename) == ["20250612_add_invoices.sql"])
+        #expect(throws: Planner.Refusal.self) { try Planner.plan(files: sameDay.files, records: [], options: .init(target: "20250611")) }
+    }
+
+    @Test func referencesResolveByIDThenByUniqueDigits() {
+        #expect(sameDay.file("20250613").found?.filename == "20250613_add_email.sql")
+        #expect(sameDay.file("20250612_add_users").found?.filename == "20250612_add_users.sql")
+        guard case .ambiguous(let files) = sameDay.file("20250612") else { Issue.record("20250612 names two files"); return }
+        #expect(files.map(\.id) == ["20250612_add_invoices", "20250612_add_users"])
+        guard case .none = sameDay.file("20250614") else { Issue.record("20250614 names no file"); return }
+        #expect(MigrationReference.ambiguity("20250612", ids: files.map(\.id)).contains("name one by its file name without .sql"))
+    }
+
+    @Test func referencesAreDigitsOrStems() {
+        #expect(VersionOrder.referenceProblem("20250612") == nil)
+        #expect(VersionOrder.referenceProblem("20250612_add_users") == nil)
+        for bad in ["", "20250612_Add", "../etc/passwd", "add_users", "1.sql", "20250612_a.sql"] {
+            #expect(VersionOrder.referenceProblem(bad) != nil, "\(bad)")
+        }
+    }
+}
