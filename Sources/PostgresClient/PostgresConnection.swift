@@ -22,10 +22,13 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
     private let crossThread = Mutex(CrossThread())
 
     /// Connects with `conninfo` (URI or keyword form, passed to libpq as is).
-    /// `connectTimeout` applies unless the conninfo sets its own.
-    public init(conninfo: String, connectTimeout: Int = 10, applicationName: String = "railyard") throws(PostgresError) {
-        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
-        let values = [String(connectTimeout), applicationName, conninfo]
+    /// `connectTimeout` applies unless the conninfo sets its own; `database`
+    /// replaces the conninfo's database.
+    public init(conninfo: String, connectTimeout: Int = 10, applicationName: String = "railyard",
+                database: String? = nil) throws(PostgresError) {
+        // libpq expands only the first dbname; a later one is a plain name that overrides it.
+        let keywords = ["connect_timeout", "fallback_application_name", "dbname"] + (database == nil ? [] : ["dbname"])
+        let values = [String(connectTimeout), applicationName, conninfo] + (database.map { [$0] } ?? [])
         let connection = withCStrings(keywords) { keywordPointers in
             withCStrings(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)

@@ -58,6 +58,9 @@ public struct MigrationListing: Sendable, Codable {
 
     public struct Summary: Sendable, Codable {
         public var total = 0, applied = 0, pending = 0, changed = 0, missing = 0, failed = 0, ahead = 0, renamed = 0
+        /// Objects of the live schema that differ from the committed schema
+        /// file; nil when there is no schema file (or it was not compared).
+        public var drift: Int?
 
         public init() {}
 
@@ -71,6 +74,7 @@ public struct MigrationListing: Sendable, Codable {
             failed = try container.decode(Int.self, forKey: .failed)
             ahead = try container.decodeIfPresent(Int.self, forKey: .ahead) ?? 0
             renamed = try container.decodeIfPresent(Int.self, forKey: .renamed) ?? 0
+            drift = try container.decodeIfPresent(Int.self, forKey: .drift)
         }
 
         /// The counts in words: "3 applied, 1 pending, 1 ahead".
@@ -80,6 +84,7 @@ public struct MigrationListing: Sendable, Codable {
             if missing > 0 { counts.append("\(missing) missing") }
             if failed > 0 { counts.append("\(failed) failed") }
             if renamed > 0 { counts.append("\(renamed) renamed") }
+            if let drift, drift > 0 { counts.append("schema drift in \(drift) object\(drift == 1 ? "" : "s") (see drift)") }
             if ahead > 0 { counts.append("\(ahead) ahead (the database has migrations newer than this folder: an older version is deployed)") }
             return counts.joined(separator: ", ")
         }

@@ -20,8 +20,12 @@ public final class EmbeddedDatabase: @unchecked Sendable {  // used by one threa
         var runAs: String?
     }
 
-    public init(stateDirectory: URL, log: @escaping (String) -> Void = { _ in }) {
+    /// Server settings added to the start command (`-c fsync=off` for a throwaway cluster).
+    private let serverOptions: String
+
+    public init(stateDirectory: URL, serverOptions: String = "", log: @escaping (String) -> Void = { _ in }) {
         self.stateDirectory = stateDirectory
+        self.serverOptions = serverOptions
         self.log = log
     }
 
@@ -43,7 +47,7 @@ public final class EmbeddedDatabase: @unchecked Sendable {  // used by one threa
         if try !isRunning(paths) {
             try writeAuthentication(paths)
             log("Starting the embedded PostgreSQL (socket in \(paths.socketDirectory))")
-            let options = "-c listen_addresses='' -c unix_socket_directories='\(paths.socketDirectory)' -c unix_socket_permissions=0700"
+            let options = "-c listen_addresses='' -c unix_socket_directories='\(paths.socketDirectory)' -c unix_socket_permissions=0700 \(serverOptions)"
             try run(paths, "pg_ctl", ["start", "-w", "-t", "60", "-D", paths.dataDirectory,
                                       "-l", paths.dataDirectory + "/railyard-server.log", "-o", options])
         }

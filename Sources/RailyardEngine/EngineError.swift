@@ -26,6 +26,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case connectionPooler(clientPID: Int32, serverPID: Int32)
     /// Rows of the old scripts' `migrations` table that name no file here.
     case legacyRowsWithoutFiles(table: String, filenames: [String])
+    /// There is no committed schema file to compare with.
+    case noSchemaFile(String)
+    /// `verify` found problems in the migrations.
+    case verificationFailed(count: Int)
 
     /// The kind of failure, as runs and JSON name it.
     public var kind: FailureKind {
@@ -41,6 +45,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
         case .cancelled: .cancelled
         case .connectionPooler: .connectionPooler
         case .legacyRowsWithoutFiles: .legacyRowsWithoutFiles
+        case .noSchemaFile: .noSchemaFile
+        case .verificationFailed: .verificationFailed
         }
     }
 
@@ -73,6 +79,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
         case .legacyRowsWithoutFiles(let table, let filenames):
             return "the legacy table \(table) lists \(filenames.count) migration\(filenames.count == 1 ? "" : "s") with no file here: "
                 + filenames.joined(separator: ", ")
+        case .noSchemaFile(let path):
+            return "there is no schema file at \(path) to compare with"
+        case .verificationFailed(let count):
+            return "verify found \(count) problem\(count == 1 ? "" : "s") in the migrations"
         }
     }
 }

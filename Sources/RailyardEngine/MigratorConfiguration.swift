@@ -33,6 +33,12 @@ public struct MigratorConfiguration: Sendable {
     /// Transactional migrations commit without waiting for the WAL flush;
     /// the run ends with one synchronous commit before reporting success.
     public var asynchronousCommits = true
+    /// The committed schema file; nil: `schema.sql` next to the migrations folder (dbmate's place).
+    public var schemaFile: URL?
+
+    public var schemaFileURL: URL {
+        schemaFile ?? directory.standardizedFileURL.deletingLastPathComponent().appendingPathComponent("schema.sql")
+    }
 
     public init(conninfo: String, directory: URL) {
         self.conninfo = conninfo

@@ -18,6 +18,7 @@ public func buildApplication(_ configuration: ServerConfiguration, registry: Pro
         .add(middleware: BearerAuthMiddleware(adminToken: configuration.adminToken, readToken: configuration.readToken))
     MigrationRoutes(state: state).register(on: protected)
     RunRoutes(state: state).register(on: protected)
+    SchemaRoutes(state: state).register(on: protected)
     MetaRoutes(state: state).registerProtected(on: protected)
 
     return Application(
@@ -52,7 +53,8 @@ enum RouteTable {
     static let routes: [(pattern: [String], methods: String)] = [
         (["api", "health"], "GET"), (["api", "migrations"], "GET"), (["api", "migrations", "*"], "GET"),
         (["api", "migrations", "*", "rollback-scaffold"], "POST"), (["api", "migrations", "*", "repair"], "POST"), (["api", "runs"], "GET, POST"),
-        (["api", "runs", "*"], "GET"), (["api", "runs", "*", "cancel"], "POST"), (["metrics"], "GET"), (["openapi.yaml"], "GET"),
+        (["api", "runs", "*"], "GET"), (["api", "runs", "*", "cancel"], "POST"),
+        (["api", "schema"], "GET"), (["api", "schema", "drift"], "GET"), (["metrics"], "GET"), (["openapi.yaml"], "GET"),
     ]
 
     static func allowedMethods(for path: String) -> String? {

@@ -17,6 +17,7 @@ final class ServerState: Sendable {
     let logger: Logger
     let catalogs = CatalogCache()
     let listings = ListingCache()
+    let drifts = DriftCache()
 
     init(configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.configuration = configuration
@@ -53,15 +54,18 @@ final class ServerState: Sendable {
     /// `GET /api/migrations`' body: encoded again only when the folder or
     /// the tracking table changed (a one-row query tells).
     func listingBody() async throws -> [UInt8] {
-        try await read { [catalogs, listings] migrator, connection in
+        try await read { [catalogs, listings, drifts] migrator, connection in
             let (catalog, generation) = try catalogs.catalogAndGeneration(migrator)
-            let fingerprint = try migrator.trackingFingerprint(connection: connection)
+            let drift = try drifts.drift(migrator, connection: connection)
+            let fingerprint = try migrator.trackingFingerprint(connection: connection).map { $0 + ":" + (drift.map { "\($0.objects.count)" } ?? "-") }
             if generation != 0, let fingerprint, let body = listings.body(generation: generation, fingerprint: fingerprint) {
                 return body
             }
             let records = try migrator.records(connection: connection, catalog: catalog)
             let states = Planner.states(files: catalog.files, records: records)
-            let body = [UInt8](try APIJSON.encoder(compact: true).encode(MigrationListing(states: states, diagnostics: catalog.diagnostics)))
+            var listing = MigrationListing(states: states, diagnostics: catalog.diagnostics)
+            listing.summary.drift = drift.map { $0.objects.count }
+            let body = [UInt8](try APIJSON.encoder(compact: true).encode(listing))
             if generation != 0, let fingerprint { listings.store(generation: generation, fingerprint: fingerprint, body: body) }
             return body
         }

@@ -17,8 +17,15 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("state-dir"), help: "Folder for the embedded PostgreSQL and local state (env RAILYARD_STATE_DIR; default .railyard).")
     var stateDirectory: String?
 
+    @Option(name: .customLong("schema-file"), help: "The committed schema file (env RAILYARD_SCHEMA_FILE; default schema.sql next to the migrations folder).")
+    var schemaFile: String?
+
     @Flag(help: "Print machine-readable JSON.")
     var json = false
+
+    var resolvedSchemaFile: URL? {
+        (schemaFile ?? Environment.value("RAILYARD_SCHEMA_FILE")).map { URL(fileURLWithPath: $0) }
+    }
 
     func validate() throws {
         if let schema = schema ?? Environment.value("RAILYARD_SCHEMA"), schema.isEmpty {
@@ -146,6 +153,7 @@ extension DatabaseOptions {
     func configuration(conninfo: String, migrate: MigrateOptions.Settings? = nil) -> MigratorConfiguration {
         var configuration = MigratorConfiguration(conninfo: conninfo, directory: resolvedDirectory)
         configuration.schema = resolvedSchema
+        configuration.schemaFile = resolvedSchemaFile
         if let migrate {
             configuration.lockWaitSeconds = migrate.lockWait
             configuration.lockTimeoutMilliseconds = migrate.lockTimeout

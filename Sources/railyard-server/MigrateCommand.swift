@@ -17,6 +17,8 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "Run pending migrations in a transaction that is rolled back; nothing is written.")
     var dryRun = false
 
+    @Flag(help: "After a successful run, write the database's schema to the schema file (as dump does).")
+    var dumpSchema = false
 
     func validate() throws {
         if let target, let problem = VersionOrder.referenceProblem(target) { throw ValidationError("--target must be \(problem)") }
@@ -24,6 +26,7 @@ struct MigrateCommand: ParsableCommand {
 
     func run() throws {
         let report: Run
+        var driftRefused = false
         let cancellation = MigrationCancellation()
         let signals = InterruptSignals(cancelling: cancellation)
         do {
@@ -32,7 +35,21 @@ struct MigrateCommand: ParsableCommand {
             report = try database.withDatabase { conninfo in
                 let migrator = Migrator(configuration: database.configuration(conninfo: conninfo, migrate: settings))
                 let printer = ProgressPrinter(json: database.json, dryRun: dryRun)
-                return try migrator.migrate(request, cancellation: cancellation, observer: printer.handle)
+                let run = try migrator.migrate(request, cancellation: cancellation, observer: printer.handle)
+                if dumpSchema, !dryRun, run.status == .succeeded {
+                    let schema = try migrator.dumpSchema()
+                    let url = try migrator.writeSchemaFile(schema)
+                    if !database.json { Output.line("✓ Wrote \(url.path) (\(schema.objects.count) objects)") }
+                } else if settings.strict, !dryRun, run.status == .succeeded, try migrator.committedSchema() != nil {
+                    // Drift is information, except in strict mode: then the migrated schema must be schema.sql's.
+                    let drift = try migrator.drift()
+                    if !drift.isEmpty {
+                        Output.error("✗ strict: after migrating, the database differs from \(migrator.configuration.schemaFileURL.lastPathComponent) in: "
+                                     + drift.objects.map { "\($0.kind) \($0.name)" }.joined(separator: ", ") + " (railyard-server drift shows how)")
+                        driftRefused = true
+                    }
+                }
+                return run
             }
         } catch {
             if let exit = signals.exitCode {
@@ -47,7 +64,7 @@ struct MigrateCommand: ParsableCommand {
             ProgressPrinter.summary(report)
         }
         if report.status == .cancelled, let exit = signals.exitCode { throw exit }
-        if report.status != .succeeded { throw ExitCode.failure }
+        if report.status != .succeeded || driftRefused { throw ExitCode.failure }
     }
 }
 

@@ -11,6 +11,7 @@ struct RailyardServerCommand: AsyncParsableCommand {
             for the command and stopped when it ends.
             """,
         version: RailyardVersion.current,
-        subcommands: [MigrateCommand.self, StatusCommand.self, SetupCommand.self, WaitCommand.self, ServeCommand.self, RepairCommand.self]
+        subcommands: [MigrateCommand.self, StatusCommand.self, SetupCommand.self, WaitCommand.self, ServeCommand.self, RepairCommand.self,
+                      VerifyCommand.self, DumpCommand.self, DriftCommand.self]
     )
 }

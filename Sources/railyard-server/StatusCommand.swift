@@ -16,14 +16,18 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let report: Migrator.StatusReport
+        var drift: SchemaDrift?
         do {
             report = try database.withDatabase { conninfo in
-                try Migrator(configuration: database.configuration(conninfo: conninfo)).status()
+                let migrator = Migrator(configuration: database.configuration(conninfo: conninfo))
+                if try migrator.committedSchema() != nil { drift = try migrator.drift() }
+                return try migrator.status()
             }
         } catch {
             throw Output.fail(error, json: database.json)
         }
-        let listing = MigrationListing(states: report.states, diagnostics: report.diagnostics)
+        var listing = MigrationListing(states: report.states, diagnostics: report.diagnostics)
+        listing.summary.drift = drift?.objects.count
         if database.json {
             Output.json(listing)
         } else {

@@ -12,7 +12,7 @@ struct Railyard: ParsableCommand {
             """,
         version: "0.2.0",
         subcommands: [NewCommand.self, LintCommand.self, StatusCommand.self, MigrateCommand.self,
-                      HealthCommand.self, RunsCommand.self, RollbackScaffoldCommand.self, RepairCommand.self]
+                      HealthCommand.self, RunsCommand.self, RollbackScaffoldCommand.self, RepairCommand.self, DriftCommand.self]
     )
 
     /// `railyard health` is what scripts and probes call in loops: in its

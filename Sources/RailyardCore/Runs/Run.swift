@@ -42,6 +42,8 @@ public enum FailureKind: String, Sendable, Codable, CaseIterable {
     case configuration
     case connectionPooler = "connection_pooler"
     case legacyRowsWithoutFiles = "legacy_rows_without_files"
+    case noSchemaFile = "no_schema_file"
+    case verificationFailed = "verification_failed"
     case error
 }
 
