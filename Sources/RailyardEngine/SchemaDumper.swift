@@ -185,20 +185,23 @@ struct SchemaDumper {
                           CASE WHEN o.type = 'domain constraint' THEN replace(o.identity, ' on ', ' ON DOMAIN ')
                                WHEN o.type IN ('table constraint', 'trigger', 'policy') THEN replace(o.identity, ' on ', ' ON ') ELSE o.identity END,
                           d.description)
-            FROM pg_description d CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
-            WHERE d.classoid <> 'pg_extension'::regclass
-              AND (d.classoid, d.objoid) NOT IN (SELECT classid, objid FROM member)
-              AND NOT (d.classoid = 'pg_class'::regclass AND d.objoid IN (SELECT oid FROM excluded))
-              AND CASE d.classoid
-                  WHEN 'pg_namespace'::regclass THEN d.objoid IN (SELECT oid FROM user_namespace)
-                  WHEN 'pg_class'::regclass THEN d.objoid IN (SELECT oid FROM relation)
-                  WHEN 'pg_trigger'::regclass THEN d.objoid IN (SELECT t.oid FROM pg_trigger t JOIN relation r ON r.oid = t.tgrelid)
-                  WHEN 'pg_policy'::regclass THEN d.objoid IN (SELECT p.oid FROM pg_policy p JOIN relation r ON r.oid = p.polrelid)
-                  WHEN 'pg_constraint'::regclass THEN d.objoid IN (SELECT co.oid FROM pg_constraint co
+            FROM (
+                -- The descriptions of this schema's objects, found before naming them (the system's are thousands).
+                SELECT d.* FROM pg_description d
+                WHERE CASE d.classoid
+                    WHEN 'pg_namespace'::regclass THEN d.objoid IN (SELECT oid FROM user_namespace)
+                    WHEN 'pg_class'::regclass THEN d.objoid IN (SELECT oid FROM relation)
+                    WHEN 'pg_proc'::regclass THEN d.objoid IN (SELECT p.oid FROM pg_proc p JOIN user_namespace n ON n.oid = p.pronamespace)
+                    WHEN 'pg_type'::regclass THEN d.objoid IN (SELECT t.oid FROM pg_type t JOIN user_namespace n ON n.oid = t.typnamespace)
+                    WHEN 'pg_trigger'::regclass THEN d.objoid IN (SELECT t.oid FROM pg_trigger t JOIN relation r ON r.oid = t.tgrelid)
+                    WHEN 'pg_policy'::regclass THEN d.objoid IN (SELECT p.oid FROM pg_policy p JOIN relation r ON r.oid = p.polrelid)
+                    WHEN 'pg_constraint'::regclass THEN d.objoid IN (SELECT co.oid FROM pg_constraint co
                                                                   LEFT JOIN relation r ON r.oid = co.conrelid
                                                                   LEFT JOIN pg_type t ON t.oid = co.contypid
                                                                   WHERE r.oid IS NOT NULL OR t.typnamespace IN (SELECT oid FROM user_namespace))
-                  ELSE o.schema IN (SELECT nspname FROM user_namespace) END
+                    ELSE false END
+                  AND (d.classoid, d.objoid) NOT IN (SELECT classid, objid FROM member)
+            ) AS d CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
         ) AS objects
         ORDER BY rank, kind COLLATE "C", name COLLATE "C"
         """#

@@ -218,6 +218,9 @@ def check_workflow(actionlint):
     check("workflow: test job runs make test", any(step.get("run", "").strip() == "make test" for step in test.get("steps", [])))
     check("workflow: test job checks that .railway/railway.ts and railway.toml agree",
           any("Tests/deployment/check_deployment.py" in step.get("run", "") for step in test.get("steps", [])))
+    check("workflow: test job verifies the migrations on its PostgreSQL service",
+          any("railyard-server verify" in step.get("run", "") and "RAILYARD_SHADOW_DATABASE_URL" in str(step.get("env", {}))
+              for step in test.get("steps", [])))
     deploy = jobs.get("deploy", {})
     runs = "\n".join(step.get("run", "") for step in deploy.get("steps", []))
     check("workflow: deploy needs the tests", deploy.get("needs") == "test")

@@ -62,22 +62,27 @@ public struct MigrationFileName: Sendable, Hashable {
 public enum VersionOrder {
     /// The digits without leading zeros ("" for zero), then `_name` when there is one.
     public static func normalized(_ id: String) -> Substring {
-        let digits = self.digits(id)
-        return Substring(String(digits.drop { $0 == "0" }) + id[digits.endIndex...])
+        let utf8 = id.utf8
+        guard utf8.first == UInt8(ascii: "0") else { return id[...] }
+        let start = utf8.firstIndex { $0 != UInt8(ascii: "0") } ?? utf8.endIndex
+        let digitsEnd = digits(id).endIndex
+        return id[min(start, digitsEnd)...]
     }
 
     /// The leading digits: the version of an id.
     public static func digits(_ id: String) -> Substring {
-        id.prefix { $0.isASCII && $0.isNumber }
+        let utf8 = id.utf8
+        return id[..<(utf8.firstIndex { $0 < 48 || $0 > 57 } ?? utf8.endIndex)]
     }
 
     public static func less(_ a: String, _ b: String) -> Bool {
-        let left = digits(a).drop { $0 == "0" }, right = digits(b).drop { $0 == "0" }
+        let aDigits = digits(a).utf8, bDigits = digits(b).utf8
+        let left = aDigits.drop { $0 == 48 }, right = bDigits.drop { $0 == 48 }
         if left.count != right.count { return left.count < right.count }
-        if left != right { return left < right }
-        let leftName = a[digits(a).endIndex...], rightName = b[digits(b).endIndex...]
-        if leftName != rightName { return leftName < rightName }
-        return a < b
+        if !left.elementsEqual(right) { return left.lexicographicallyPrecedes(right) }
+        let leftName = a.utf8[aDigits.endIndex...], rightName = b.utf8[bDigits.endIndex...]
+        if !leftName.elementsEqual(rightName) { return leftName.lexicographicallyPrecedes(rightName) }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     /// True when the two strings denote the same number (and name).

@@ -32,6 +32,11 @@ struct SectionMarker {
         parse(bytes[comment.range]) != nil
     }
 
+    /// The direction of a marker comment's bytes, nil when it is no marker.
+    static func direction(of comment: ArraySlice<UInt8>) -> Direction? {
+        parse(comment)?.direction
+    }
+
     /// `-- migrate:up` or `-- migrate:down`, then options separated by blanks.
     /// Read from the bytes: most comments are not markers and cost no string.
     private static func parse(_ comment: ArraySlice<UInt8>) -> (direction: Direction, options: [Substring])? {

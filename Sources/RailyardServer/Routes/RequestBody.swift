@@ -91,9 +91,18 @@ enum RequestBody {
         guard let action = RepairAction(rawValue: body.action) else {
             throw Problem.badRequest("action is accept, resolve or forget, not '\(body.action.prefix(32))'")
         }
-        guard !body.reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, body.reason.count <= 1000 else {
+        // As the contract states it: at most 1000 code points, one that is not a JSON Schema (ECMAScript) blank.
+        guard body.reason.unicodeScalars.contains(where: { !Self.isBlank($0) }), body.reason.unicodeScalars.count <= 1000 else {
             throw Problem.badRequest("reason must say why (at most 1000 characters): it is recorded with the run")
         }
         return (action, body.reason)
+    }
+
+    /// ECMAScript's `\s`, which the contract's `pattern` uses.
+    static func isBlank(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
+        default: false
+        }
     }
 }

@@ -1,0 +1,153 @@
+/// Finds a migration file's up section without lexing its statements: the
+/// section markers are line comments, so knowing where strings, quoted
+/// names, dollar quotes and comments begin and end is enough. Used where
+/// only checksums matter (deciding that nothing is pending); it gives up,
+/// and the full parser decides, on anything it does not follow exactly:
+/// backslashes (escape strings), COPY data, unterminated quotes, or
+/// markers the parser would report as misplaced.
+public enum UpSectionScan {
+    /// The up section's byte range as `MigrationFileParser` finds it, or nil.
+    public static func range(in bytes: [UInt8]) -> Range<Int>? {
+        // A backslash anywhere may be an escape string's (E'\''): the lexer follows those.
+        guard !bytes.contains(UInt8(ascii: "\\")), MigrationFileParser.firstEncodingProblem(bytes) == nil, !containsStdin(bytes)
+        else { return nil }
+        var markers: [(isUp: Bool, start: Int, end: Int)] = []
+        var firstCode: Int?
+        var index = 0
+        let count = bytes.count
+        func at(_ offset: Int) -> UInt8 { offset < count ? bytes[offset] : 0 }
+        while index < count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "-") where at(index + 1) == UInt8(ascii: "-"):
+                let start = index
+                while index < count, bytes[index] != UInt8(ascii: "\n"), bytes[index] != UInt8(ascii: "\r") { index += 1 }
+                if startsLine(bytes, start), let isUp = marker(bytes[start..<index]) { markers.append((isUp, start, index)) }
+                continue
+            case UInt8(ascii: "/") where at(index + 1) == UInt8(ascii: "*"):
+                var depth = 0
+                while index < count {
+                    if bytes[index] == UInt8(ascii: "/") && at(index + 1) == UInt8(ascii: "*") {
+                        depth += 1
+                        index += 2
+                    } else if bytes[index] == UInt8(ascii: "*") && at(index + 1) == UInt8(ascii: "/") {
+                        depth -= 1
+                        index += 2
+                        if depth == 0 { break }
+                    } else {
+                        index += 1
+                    }
+                }
+                if depth != 0 { return nil }
+                continue
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C:
+                index += 1
+                continue
+            default:
+                break
+            }
+            if firstCode == nil { firstCode = index }
+            switch byte {
+            case UInt8(ascii: "'"), UInt8(ascii: "\""):
+                guard let end = quoted(bytes, from: index, quote: byte) else { return nil }
+                index = end
+            case UInt8(ascii: "$") where index == 0 || !isIdentifierByte(bytes[index - 1]):
+                if let tagEnd = dollarTagEnd(bytes, from: index) {
+                    let tag = bytes[index..<tagEnd]
+                    guard let close = find(tag, in: bytes, from: tagEnd) else { return nil }
+                    index = close + tag.count
+                } else {
+                    index += 1
+                }
+            default:
+                index += 1
+            }
+        }
+        guard !markers.isEmpty else { return 0..<count }
+        let ups = markers.filter(\.isUp), downs = markers.filter { !$0.isUp }
+        guard ups.count == 1, downs.count <= 1, markers[0].isUp, firstCode.map({ $0 > markers[0].start }) ?? true else { return nil }
+        let start = lineEnd(bytes, after: markers[0].end)
+        let end = markers.count > 1 ? lineStart(bytes, of: markers[1].start) : count
+        return start..<max(start, end)
+    }
+
+    /// `'…'` or `"…"` with doubled quotes inside; the offset after it.
+    static func quoted(_ bytes: [UInt8], from start: Int, quote: UInt8) -> Int? {
+        var index = start + 1
+        while index < bytes.count {
+            if bytes[index] == quote {
+                if index + 1 < bytes.count && bytes[index + 1] == quote { index += 2; continue }
+                return index + 1
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The end of a `$tag$` opening at `start`, or nil when it is not one (`$1`, a lone `$`).
+    static func dollarTagEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+        var index = start + 1
+        if index < bytes.count, bytes[index] == UInt8(ascii: "$") { return index + 1 }
+        guard index < bytes.count, isIdentifierStart(bytes[index]) else { return nil }
+        while index < bytes.count, isIdentifierStart(bytes[index]) || (bytes[index] >= 48 && bytes[index] <= 57) { index += 1 }
+        return index < bytes.count && bytes[index] == UInt8(ascii: "$") ? index + 1 : nil
+    }
+
+    static func find(_ needle: ArraySlice<UInt8>, in bytes: [UInt8], from start: Int) -> Int? {
+        guard let first = needle.first, bytes.count >= needle.count else { return nil }
+        var index = start
+        while index + needle.count <= bytes.count {
+            if bytes[index] == first && bytes[index..<(index + needle.count)].elementsEqual(needle) { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    static func isIdentifierStart(_ byte: UInt8) -> Bool {
+        (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95 || byte >= 0x80
+    }
+
+    static func isIdentifierByte(_ byte: UInt8) -> Bool {
+        isIdentifierStart(byte) || (byte >= 48 && byte <= 57) || byte == UInt8(ascii: "$")
+    }
+
+    static func startsLine(_ bytes: [UInt8], _ offset: Int) -> Bool {
+        var index = offset
+        while index > 0 && (bytes[index - 1] == UInt8(ascii: " ") || bytes[index - 1] == UInt8(ascii: "\t")) { index -= 1 }
+        return index == 0 || bytes[index - 1] == UInt8(ascii: "\n") || bytes[index - 1] == UInt8(ascii: "\r")
+    }
+
+    /// true for `-- migrate:up …`, false for `-- migrate:down …`, nil for other comments.
+    static func marker(_ comment: ArraySlice<UInt8>) -> Bool? {
+        guard comment.count >= 12, comment.contains(UInt8(ascii: ":")) else { return nil }
+        return SectionMarker.direction(of: comment).map { $0 == .up }
+    }
+
+    static func lineEnd(_ bytes: [UInt8], after offset: Int) -> Int {
+        var index = offset
+        while index < bytes.count && bytes[index] != UInt8(ascii: "\n") && bytes[index] != UInt8(ascii: "\r") { index += 1 }
+        if index + 1 < bytes.count && bytes[index] == UInt8(ascii: "\r") && bytes[index + 1] == UInt8(ascii: "\n") { index += 1 }
+        return min(index + 1, bytes.count)
+    }
+
+    static func lineStart(_ bytes: [UInt8], of offset: Int) -> Int {
+        var index = offset
+        while index > 0 && bytes[index - 1] != UInt8(ascii: "\n") && bytes[index - 1] != UInt8(ascii: "\r") { index -= 1 }
+        return index
+    }
+
+    /// COPY … FROM STDIN carries data lines the scan would read as SQL.
+    static func containsStdin(_ bytes: [UInt8]) -> Bool {
+        let word = Array("stdin".utf8)
+        var index = 0
+        while index + 5 <= bytes.count {
+            if bytes[index] | 0x20 == word[0] {
+                var matched = true
+                for offset in 1..<5 where bytes[index + offset] | 0x20 != word[offset] { matched = false; break }
+                if matched { return true }
+            }
+            index += 1
+        }
+        return false
+    }
+}
