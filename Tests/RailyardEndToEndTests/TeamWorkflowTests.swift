@@ -194,6 +194,26 @@ struct TeamWorkflowTests {
                 == "001_initial,20250612_add_invoices,20250612_add_users")
     }
 
+    /// The re-keying runs for a role that may write the tracking table without owning it.
+    @Test func aRoleThatDoesNotOwnTheTrackingTableIsRekeyedToo() throws {
+        let database = try TestDatabase.create()
+        let migrations = try MigrationFolder(["001_initial.sql": "CREATE TABLE initial (id int);"])
+        #expect(try server(["migrate"], folder: migrations, database: database).status == 0)
+        let role = "ry_deployer_\(database.name)"
+        try database.execute("""
+            CREATE ROLE \(role) LOGIN; GRANT USAGE, CREATE ON SCHEMA public TO \(role);
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role);
+            UPDATE railyard_migrations SET version = '001';
+            COMMENT ON TABLE railyard_migrations IS NULL;
+            """)
+        defer { _ = try? database.execute("DROP OWNED BY \(role); DROP ROLE \(role)") }
+        try migrations.write("002_next.sql", "CREATE TABLE next (id int);")
+        let run = try Subprocess.run(RepositoryPaths.serverBinary, ["migrate", "--dir", migrations.url.path],
+                                     environment: ["DATABASE_URL": database.conninfo + " user=\(role)"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try database.scalar("SELECT string_agg(version, ',' ORDER BY version) FROM railyard_migrations") == "001_initial,002_next")
+    }
+
     @Test func healthSaysWhetherMigrationsAreUpToDate() throws {
         let database = try TestDatabase.create()
         let migrations = try MigrationFolder(["1_users.sql": "CREATE TABLE users (id int);"])
