@@ -8,6 +8,8 @@ public func buildApplication(_ configuration: ServerConfiguration, registry: Pro
                              logger: Logger) -> some ApplicationProtocol {
     let state = ServerState(configuration: configuration, registry: registry, logger: logger)
     let router = Router(context: RailyardRequestContext.self)
+    // Outside the problem middleware, so that error answers carry its headers too.
+    if !configuration.corsOrigins.isEmpty { router.add(middleware: AllowedOriginsMiddleware(origins: configuration.corsOrigins)) }
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))

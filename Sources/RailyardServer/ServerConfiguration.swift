@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds = 30.0
     /// Largest request body accepted.
     public var maxBodyBytes = 64 * 1024
+    /// Browser origins allowed to call the API (`RAILYARD_CORS_ORIGINS`); none by default.
+    public var corsOrigins: Set<String> = []
     /// Called with the bound port once the server listens.
     public var onListening: (@Sendable (Int) -> Void)?
 

@@ -95,6 +95,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let idle = Environment.value("RAILYARD_IDLE_TIMEOUT").flatMap(Double.init), idle > 0 {
             configuration.idleTimeoutSeconds = idle
         }
+        if let origins = Environment.value("RAILYARD_CORS_ORIGINS") {
+            switch CORSOrigins.parse(origins) {
+            case .success(let parsed): configuration.corsOrigins = parsed
+            case .failure(let problem): throw ValidationError(problem.description)
+            }
+        }
         let display = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         configuration.onListening = { [tokenSource, tokenFile] port in
             // Said, and the token written with the bound port, once the port is ours.
