@@ -195,7 +195,11 @@ def instructions(command, env=None):
     if shutil.which("valgrind") is None:
         return None
     out = WORK / "callgrind.out"
-    result = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+    # valgrind cannot read the static release binaries' debug information: it measures a copy without it.
+    stripped = WORK / (pathlib.Path(command[0]).name + "-nodebug")
+    if not stripped.exists():
+        run(["objcopy", "--strip-debug", command[0], str(stripped)])
+    result = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", str(stripped), *command[1:]],
                             env=env or ENV, capture_output=True, text=True)
     match = re.search(r"Collected : (\d+)", result.stderr)
     return int(match.group(1)) if match else None

@@ -135,6 +135,11 @@ struct Verifier {
             (statements, source, generated) = (Array(parsed.executableStatements), parsed.source, true)
         }
         let what = generated ? "its generated rollback scaffold (it has no down section)" : "its down section"
+        if statements.contains(where: { NonTransactionalStatement.kind(of: $0, source: source) != nil }) {
+            findings.append(.init(check: .down, severity: .info, filename: file.filename,
+                                  message: "\(what) runs outside a transaction (CONCURRENTLY or the like): its round trip is not checked"))
+            return
+        }
         let severity: Diagnostic.Severity = generated ? .warning : .error
         try Self.withRollback(connection, "railyard_down") {
             if let failure = execute(statements, source: source) {

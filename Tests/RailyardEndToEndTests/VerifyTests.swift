@@ -63,12 +63,14 @@ struct VerifyTests {
             "2_sessions.sql": "-- migrate:up\nCREATE TABLE sessions (id int);\n-- migrate:down\nDROP TABLE sessions;\n",
             "3_generated.sql": "CREATE TABLE audit (id int);",
             "4_broken_down.sql": "-- migrate:up\nCREATE TABLE notes (id int);\n-- migrate:down\nDROP TABLE note;\n",
+            "5_concurrent_down.sql": "-- migrate:up\nCREATE INDEX notes_id_idx ON notes (id);\n-- migrate:down\nDROP INDEX CONCURRENTLY notes_id_idx;\n",
         ])
         #expect(result.status == 1)
         #expect(result.stdout.contains("error [down] 1_users.sql: its down section does not undo up: table public.users differ from before"), "\(result.stdout)")
         #expect(result.stdout.contains("    +-- table: public.users\n    +CREATE TABLE public.users (\n    +    id integer\n    +);"), "\(result.stdout)")
         #expect(!result.stdout.contains("standard public schema"), "the diff shows the objects that differ, not the whole schema")
         #expect(result.stdout.contains("error [down] 4_broken_down.sql:4:1: 42P01: its down section fails: table \"note\" does not exist"), "\(result.stdout)")
+        #expect(result.stdout.contains("note [down] 5_concurrent_down.sql: its down section runs outside a transaction"), "\(result.stdout)")
         #expect(!result.stdout.contains("[down] 2_sessions.sql") && !result.stdout.contains("[down] 3_generated.sql"),
                 "a down section and a generated scaffold that round-trip are fine")
     }
