@@ -39,15 +39,24 @@ extension Migrator {
 
     /// How the live database differs from the committed schema file.
     public func drift(connection: PostgresConnection) throws -> SchemaDrift {
-        guard let expected = try committedSchema() else { throw EngineError.noSchemaFile(configuration.schemaFileURL.path) }
-        let live = try dumpSchema(connection: connection)
-        return SchemaDrift.compare(expected: expected, actual: live,
-                                   expectedLabel: configuration.schemaFileURL.lastPathComponent, actualLabel: "live database")
+        try drift(from: try requiredSchema(), connection: connection)
     }
 
+    /// Reads the schema file before connecting: without one there is nothing to connect for.
     public func drift() throws -> SchemaDrift {
+        let expected = try requiredSchema()
         let connection = try connect()
         defer { connection.close() }
-        return try drift(connection: connection)
+        return try drift(from: expected, connection: connection)
+    }
+
+    private func requiredSchema() throws -> SchemaFile {
+        guard let expected = try committedSchema() else { throw EngineError.noSchemaFile(configuration.schemaFileURL.path) }
+        return expected
+    }
+
+    private func drift(from expected: SchemaFile, connection: PostgresConnection) throws -> SchemaDrift {
+        SchemaDrift.compare(expected: expected, actual: try dumpSchema(connection: connection),
+                            expectedLabel: configuration.schemaFileURL.lastPathComponent, actualLabel: "live database")
     }
 }

@@ -3,10 +3,33 @@ import Foundation
 import RailyardCore
 import RailyardEngine
 
-/// Where the migrations and the database are; shared by every command.
-struct DatabaseOptions: ParsableArguments {
+/// Where the migrations and the committed schema file are.
+struct FolderOptions: ParsableArguments {
     @Option(name: .customLong("dir"), help: "Migrations folder (env MIGRATIONS_DIR; default migrations).")
     var directory: String?
+
+    @Option(name: .customLong("schema-file"), help: "The committed schema file (env RAILYARD_SCHEMA_FILE; default schema.sql next to the migrations folder).")
+    var schemaFile: String?
+
+    var resolvedDirectory: URL {
+        URL(fileURLWithPath: directory ?? Environment.value("MIGRATIONS_DIR") ?? "migrations")
+    }
+
+    var resolvedSchemaFile: URL? {
+        (schemaFile ?? Environment.value("RAILYARD_SCHEMA_FILE")).map { URL(fileURLWithPath: $0) }
+    }
+
+    /// A configuration of the folders alone (for commands that make their own database).
+    func configuration(conninfo: String) -> MigratorConfiguration {
+        var configuration = MigratorConfiguration(conninfo: conninfo, directory: resolvedDirectory)
+        configuration.schemaFile = resolvedSchemaFile
+        return configuration
+    }
+}
+
+/// Where the migrations and the database are; shared by every command.
+struct DatabaseOptions: ParsableArguments {
+    @OptionGroup var folders: FolderOptions
 
     @Option(name: .customLong("database-url"), help: "libpq URI or keyword string (env DATABASE_URL). Unset: the embedded PostgreSQL.")
     var databaseURL: String?
@@ -17,24 +40,13 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("state-dir"), help: "Folder for the embedded PostgreSQL and local state (env RAILYARD_STATE_DIR; default .railyard).")
     var stateDirectory: String?
 
-    @Option(name: .customLong("schema-file"), help: "The committed schema file (env RAILYARD_SCHEMA_FILE; default schema.sql next to the migrations folder).")
-    var schemaFile: String?
-
     @Flag(help: "Print machine-readable JSON.")
     var json = false
-
-    var resolvedSchemaFile: URL? {
-        (schemaFile ?? Environment.value("RAILYARD_SCHEMA_FILE")).map { URL(fileURLWithPath: $0) }
-    }
 
     func validate() throws {
         if let schema = schema ?? Environment.value("RAILYARD_SCHEMA"), schema.isEmpty {
             throw ValidationError("--schema must not be empty")
         }
-    }
-
-    var resolvedDirectory: URL {
-        URL(fileURLWithPath: directory ?? Environment.value("MIGRATIONS_DIR") ?? "migrations")
     }
 
     var resolvedSchema: String { schema ?? Environment.value("RAILYARD_SCHEMA") ?? "public" }
@@ -151,9 +163,8 @@ enum Environment {
 
 extension DatabaseOptions {
     func configuration(conninfo: String, migrate: MigrateOptions.Settings? = nil) -> MigratorConfiguration {
-        var configuration = MigratorConfiguration(conninfo: conninfo, directory: resolvedDirectory)
+        var configuration = folders.configuration(conninfo: conninfo)
         configuration.schema = resolvedSchema
-        configuration.schemaFile = resolvedSchemaFile
         if let migrate {
             configuration.lockWaitSeconds = migrate.lockWait
             configuration.lockTimeoutMilliseconds = migrate.lockTimeout

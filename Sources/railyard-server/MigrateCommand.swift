@@ -40,9 +40,14 @@ struct MigrateCommand: ParsableCommand {
                     let schema = try migrator.dumpSchema()
                     let url = try migrator.writeSchemaFile(schema)
                     if !database.json { Output.line("✓ Wrote \(url.path) (\(schema.objects.count) objects)") }
-                } else if settings.strict, !dryRun, run.status == .succeeded, try migrator.committedSchema() != nil {
+                } else if settings.strict, !dryRun, run.status == .succeeded {
                     // Drift is information, except in strict mode: then the migrated schema must be schema.sql's.
-                    let drift = try migrator.drift()
+                    let drift: SchemaDrift
+                    do {
+                        drift = try migrator.drift()
+                    } catch EngineError.noSchemaFile {
+                        return run
+                    }
                     if !drift.isEmpty {
                         Output.error("✗ strict: after migrating, the database differs from \(migrator.configuration.schemaFileURL.lastPathComponent) in: "
                                      + drift.objects.map { "\($0.kind) \($0.name)" }.joined(separator: ", ") + " (railyard-server drift shows how)")

@@ -76,11 +76,7 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Replay every migration on a shadow database: each must apply from nothing, be safe to re-run, and round-trip through its down section; the result must match schema.sql.")
 
-    @Option(name: .customLong("dir"), help: "Migrations folder (env MIGRATIONS_DIR; default migrations).")
-    var directory: String?
-
-    @Option(name: .customLong("schema-file"), help: "The committed schema file (env RAILYARD_SCHEMA_FILE; default schema.sql next to the migrations folder).")
-    var schemaFile: String?
+    @OptionGroup var folders: FolderOptions
 
     @Option(name: .customLong("shadow-url"), help: "A server to replay on in a scratch database made and dropped for it (env RAILYARD_SHADOW_DATABASE_URL). Unset: a throwaway local PostgreSQL.")
     var shadowURL: String?
@@ -95,8 +91,7 @@ struct VerifyCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        var configuration = MigratorConfiguration(conninfo: "", directory: URL(fileURLWithPath: directory ?? Environment.value("MIGRATIONS_DIR") ?? "migrations"))
-        configuration.schemaFile = (schemaFile ?? Environment.value("RAILYARD_SCHEMA_FILE")).map { URL(fileURLWithPath: $0) }
+        let configuration = folders.configuration(conninfo: "")
         let strict: Bool
         do {
             strict = try self.strict || Environment.flag("RAILYARD_STRICT")

@@ -20,8 +20,8 @@ struct StatusCommand: ParsableCommand {
         do {
             report = try database.withDatabase { conninfo in
                 let migrator = Migrator(configuration: database.configuration(conninfo: conninfo))
-                // Drift is extra information: a schema file that cannot be compared leaves it out.
-                if (try? migrator.committedSchema()) != nil { drift = try? migrator.drift() }
+                // Drift is extra information: no schema file, or one that cannot be compared, leaves it out.
+                drift = try? migrator.drift()
                 return try migrator.status()
             }
         } catch {

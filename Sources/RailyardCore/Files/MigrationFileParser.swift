@@ -151,33 +151,13 @@ struct MigrationFileParser {
                    hint: "move it below '-- migrate:up'")
         }
         func section(_ marker: SectionMarker) -> MigrationSection {
-            let start = lineEnd(after: marker.comment.range.upperBound)
+            let start = LineBreaks.lineEnd(source.bytes, after: marker.comment.range.upperBound)
             let next = markers.first { $0.comment.range.lowerBound > marker.comment.range.lowerBound }
-            let end = next.map { lineStart(of: $0.comment.range.lowerBound) } ?? source.count
+            let end = next.map { LineBreaks.lineStart(source.bytes, of: $0.comment.range.lowerBound) } ?? source.count
             let range = start..<max(start, end)
             return MigrationSection(range: range, statements: statements.filter { range.contains($0.range.lowerBound) })
         }
         return (section(upMarker), downs.first.map(section))
-    }
-
-    /// Lines end at LF, CRLF or a lone CR, as PostgreSQL's `--` comments do.
-    private func lineEnd(after offset: Int) -> Int {
-        var index = offset
-        while index < source.count && !isLineBreak(source.bytes[index]) { index += 1 }
-        if index + 1 < source.count && source.bytes[index] == UInt8(ascii: "\r") && source.bytes[index + 1] == UInt8(ascii: "\n") {
-            index += 1
-        }
-        return min(index + 1, source.count)
-    }
-
-    private func lineStart(of offset: Int) -> Int {
-        var index = offset
-        while index > 0 && !isLineBreak(source.bytes[index - 1]) { index -= 1 }
-        return index
-    }
-
-    private func isLineBreak(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
     }
 
     // MARK: Transactions

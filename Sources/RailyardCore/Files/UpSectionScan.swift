@@ -22,7 +22,7 @@ public enum UpSectionScan {
             case UInt8(ascii: "-") where at(index + 1) == UInt8(ascii: "-"):
                 let start = index
                 while index < count, bytes[index] != UInt8(ascii: "\n"), bytes[index] != UInt8(ascii: "\r") { index += 1 }
-                if startsLine(bytes, start), let isUp = marker(bytes[start..<index]) { markers.append((isUp, start, index)) }
+                if LineBreaks.startsLine(bytes, start), let isUp = marker(bytes[start..<index]) { markers.append((isUp, start, index)) }
                 continue
             case UInt8(ascii: "/") where at(index + 1) == UInt8(ascii: "*"):
                 var depth = 0
@@ -66,8 +66,8 @@ public enum UpSectionScan {
         guard !markers.isEmpty else { return 0..<count }
         let ups = markers.filter(\.isUp), downs = markers.filter { !$0.isUp }
         guard ups.count == 1, downs.count <= 1, markers[0].isUp, firstCode.map({ $0 > markers[0].start }) ?? true else { return nil }
-        let start = lineEnd(bytes, after: markers[0].end)
-        let end = markers.count > 1 ? lineStart(bytes, of: markers[1].start) : count
+        let start = LineBreaks.lineEnd(bytes, after: markers[0].end)
+        let end = markers.count > 1 ? LineBreaks.lineStart(bytes, of: markers[1].start) : count
         return start..<max(start, end)
     }
 
@@ -111,29 +111,10 @@ public enum UpSectionScan {
         isIdentifierStart(byte) || (byte >= 48 && byte <= 57) || byte == UInt8(ascii: "$")
     }
 
-    static func startsLine(_ bytes: [UInt8], _ offset: Int) -> Bool {
-        var index = offset
-        while index > 0 && (bytes[index - 1] == UInt8(ascii: " ") || bytes[index - 1] == UInt8(ascii: "\t")) { index -= 1 }
-        return index == 0 || bytes[index - 1] == UInt8(ascii: "\n") || bytes[index - 1] == UInt8(ascii: "\r")
-    }
-
     /// true for `-- migrate:up …`, false for `-- migrate:down …`, nil for other comments.
     static func marker(_ comment: ArraySlice<UInt8>) -> Bool? {
         guard comment.count >= 12, comment.contains(UInt8(ascii: ":")) else { return nil }
         return SectionMarker.direction(of: comment).map { $0 == .up }
-    }
-
-    static func lineEnd(_ bytes: [UInt8], after offset: Int) -> Int {
-        var index = offset
-        while index < bytes.count && bytes[index] != UInt8(ascii: "\n") && bytes[index] != UInt8(ascii: "\r") { index += 1 }
-        if index + 1 < bytes.count && bytes[index] == UInt8(ascii: "\r") && bytes[index + 1] == UInt8(ascii: "\n") { index += 1 }
-        return min(index + 1, bytes.count)
-    }
-
-    static func lineStart(_ bytes: [UInt8], of offset: Int) -> Int {
-        var index = offset
-        while index > 0 && bytes[index - 1] != UInt8(ascii: "\n") && bytes[index - 1] != UInt8(ascii: "\r") { index -= 1 }
-        return index
     }
 
     /// COPY … FROM STDIN carries data lines the scan would read as SQL.

@@ -173,11 +173,7 @@ public struct SQLLexer {
 
     private mutating func lineComment() {
         let start = offset
-        var lineStart = start
-        while lineStart > 0 && (bytes[lineStart - 1] == UInt8(ascii: " ") || bytes[lineStart - 1] == UInt8(ascii: "\t")) {
-            lineStart -= 1
-        }
-        let startsLine = lineStart == 0 || bytes[lineStart - 1] == UInt8(ascii: "\n") || bytes[lineStart - 1] == UInt8(ascii: "\r")
+        let startsLine = LineBreaks.startsLine(bytes, start)
         // PostgreSQL's scanner ends a `--` comment at CR as at LF (scan.l: newline [\n\r]).
         while offset < bytes.count && bytes[offset] != UInt8(ascii: "\n") && bytes[offset] != UInt8(ascii: "\r") { offset += 1 }
         let comment = SQLLineComment(range: start..<offset, startsLine: startsLine)
