@@ -64,13 +64,14 @@ struct RunRoutes {
             if state.runs.cancelLocal(id: id, by: who) {
                 return JSONResponse(value: state.runs.local(id: id), status: .accepted)
             }
-            let run = try await state.read { [journal = state.runs.journal] _, connection -> Run? in
-                guard let run = try journal.find(id: id, on: connection) else { return nil }
-                guard !run.status.isFinished, try journal.requestCancel(id: id, by: who, on: connection) else { return run }
-                return try journal.find(id: id, on: connection)
+            let (run, requested) = try await state.read { [journal = state.runs.journal] _, connection -> (Run?, Bool) in
+                guard let run = try journal.find(id: id, on: connection) else { return (nil, false) }
+                guard !run.status.isFinished, try journal.requestCancel(id: id, by: who, on: connection) else { return (run, false) }
+                return (try journal.find(id: id, on: connection), true)
             }
             guard let run else { throw Problem.notFound("no run has id \(id)") }
-            guard !run.status.isFinished else {
+            // A cancel this request made is accepted, even when the run has ended of it by the time it is read again.
+            guard requested || !run.status.isFinished else {
                 var problem = Problem(.conflict, "run-finished", title: "Run already finished",
                                       detail: "run \(id) has finished (\(run.status.rawValue)); there is nothing to cancel")
                 problem.extra["status"] = .string(run.status.rawValue)
