@@ -132,21 +132,30 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
     }
 
     /// Sends `queries` as one pipeline (one round trip, extended protocol,
-    /// one statement each) and reads every result. Returns the first query
-    /// that failed, if any; the ones after it were not run.
-    public func pipeline(_ queries: [(sql: String, parameters: [String?])]) throws(PostgresError) -> (index: Int, error: PostgresError)? {
-        try inFlight { () throws(PostgresError) in try pipelineNow(queries) }
+    /// one statement each, one Sync at the end) and reads every result.
+    /// Returns the first query that failed, if any: the server skips every
+    /// query after it, whatever transactions they open. The server sends
+    /// the results so far after each index in `flushingAfter`, and
+    /// `succeeded` is called with each query's index as its result is read,
+    /// up to the failure.
+    public func pipeline(_ queries: [(sql: String, parameters: [String?])], flushingAfter: Set<Int> = [],
+                         succeeded: (Int) -> Void = { _ in }) throws(PostgresError) -> (index: Int, error: PostgresError)? {
+        try inFlight { () throws(PostgresError) in try pipelineNow(queries, flushingAfter: flushingAfter, succeeded: succeeded) }
     }
 
-    private func pipelineNow(_ queries: [(sql: String, parameters: [String?])]) throws(PostgresError) -> (index: Int, error: PostgresError)? {
+    private func pipelineNow(_ queries: [(sql: String, parameters: [String?])], flushingAfter: Set<Int>,
+                             succeeded: (Int) -> Void) throws(PostgresError) -> (index: Int, error: PostgresError)? {
         let connection = try live()
         guard PQenterPipelineMode(connection) == 1 else { throw connectionError(connection) }
         defer { PQexitPipelineMode(connection) }
-        for query in queries {
+        for (index, query) in queries.enumerated() {
             let sent = withOptionalCStrings(query.parameters) { pointers in
                 PQsendQueryParams(connection, query.sql, Int32(query.parameters.count), nil, pointers, nil, nil, 0)
             }
             guard sent == 1 else { throw connectionError(connection) }
+            if flushingAfter.contains(index) && index < queries.count - 1 {
+                guard PQsendFlushRequest(connection) == 1 else { throw connectionError(connection) }
+            }
         }
         guard PQpipelineSync(connection) == 1 else { throw connectionError(connection) }
         var failure: (index: Int, error: PostgresError)?
@@ -165,6 +174,7 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
                 }
             }
             if !sawResult && failure == nil { throw connectionError(connection) }
+            if failure == nil { succeeded(index) }
         }
         guard let sync = PQgetResult(connection) else { throw connectionError(connection) }
         let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC

@@ -55,6 +55,12 @@ struct MigrationRunner {
         if currentUser != sessionUser { try connection.execute("SET ROLE \(SQLName.quote(currentUser))") }
     }
 
+    /// Goes on from a transactional migration's first attempt, made in a
+    /// batch: a lock timeout is retried as `apply` would, anything else fails.
+    func retry(_ step: Planner.Step, at place: StepPlace, after failure: StatementFailure, waitedFor: String?) -> Outcome {
+        applyInTransaction(step.file, at: place, after: (failure, waitedFor))
+    }
+
     /// Undoes what a migration did to the session (see `SessionState`);
     /// pipelined migrations carry the same statements after their COMMIT.
     func resetSession() throws {
@@ -66,13 +72,21 @@ struct MigrationRunner {
 
     /// The statements and the tracking row in one transaction; retried
     /// after `lock_timeout` failures.
-    private func applyInTransaction(_ file: MigrationFile, at place: StepPlace) -> Outcome {
+    private func applyInTransaction(_ file: MigrationFile, at place: StepPlace,
+                                    after firstAttempt: (StatementFailure, waitedFor: String?)? = nil) -> Outcome {
         var attempt = 0
+        var previous = firstAttempt
         while true {
             let started = Date()
-            monitor.begin(filename: file.filename, attempt: attempt + 1, attempts: configuration.lockRetries + 1)
-            let failure = runTransaction(file, started: started, at: place)
-            let waitedFor = monitor.end()
+            let failure: StatementFailure?, waitedFor: String?
+            if let earlier = previous {
+                (failure, waitedFor) = (earlier.0, earlier.waitedFor)
+                previous = nil
+            } else {
+                monitor.begin(filename: file.filename, attempt: attempt + 1, attempts: configuration.lockRetries + 1)
+                failure = runTransaction(file, started: started, at: place)
+                waitedFor = monitor.end()
+            }
             guard let failure else { return .applied(milliseconds: Self.milliseconds(since: started)) }
             if failure.error.isLockTimeout && attempt < configuration.lockRetries
                 && backOff(file, attempt: attempt + 1, reason: waitedFor ?? failure.error.message) {
@@ -115,21 +129,9 @@ struct MigrationRunner {
     /// migrator makes the run durable with one synchronous commit at the end
     /// before it reports success.
     private func runPipelined(_ file: MigrationFile, at place: StepPlace) -> StatementFailure? {
+        let segment = segment(file, at: place)
         let statements = Array(file.executableStatements)
-        var queries: [(sql: String, parameters: [String?])] = [("BEGIN", [])]
-        let (lockTimeout, statementTimeout) = timeouts(for: file, concurrently: false)
-        // The transaction's settings in one statement (SET LOCAL, three times over, costs three).
-        let asynchronous = configuration.asynchronousCommits ? ", set_config('synchronous_commit', 'off', true)" : ""
-        queries.append(("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)" + asynchronous,
-                        [String(lockTimeout), String(statementTimeout)]))
-        let first = queries.count
-        queries += statements.map { (file.source.text($0.range), []) }
-        queries.append((Self.backToConnectedUser, []))
-        queries.append(store.recordAppliedQuery(file))
-        queries.append(journal.stepAppliedQuery(runID: place.runID, position: place.position))
-        queries.append(("COMMIT", []))
-        let committed = queries.count
-        queries += SessionState.reset(serverVersion: connection.serverVersionNumber).map { ($0, []) }
+        let (queries, first, committed) = (segment.queries, segment.firstStatement, segment.commit + 1)
         do {
             let failure = try connection.pipeline(queries)
             for notice in connection.drainNotices() {
@@ -157,12 +159,17 @@ struct MigrationRunner {
     /// queued behind it), and at most a megabyte of SQL, so sending never
     /// waits on unread results.
     static func canPipeline(_ file: MigrationFile) -> Bool {
+        pipelineSize(file) != nil
+    }
+
+    /// The bytes of SQL a pipelineable file sends; nil when it cannot be pipelined.
+    static func pipelineSize(_ file: MigrationFile) -> Int? {
         var size = 0
         for statement in file.executableStatements {
-            if statement.copyData != nil || statement.starts(with: "COPY") { return false }
+            if statement.copyData != nil || statement.starts(with: "COPY") { return nil }
             size += statement.range.count
         }
-        return size <= 1 << 20
+        return size <= batchLimit.bytes ? size : nil
     }
 
     /// Runs statements of `file` in order, starting at index `first`.
@@ -253,7 +260,7 @@ struct MigrationRunner {
 
     // MARK: Settings and helpers
 
-    private func timeouts(for file: MigrationFile, concurrently: Bool) -> (lock: Int, statement: Int) {
+    func timeouts(for file: MigrationFile, concurrently: Bool) -> (lock: Int, statement: Int) {
         var lockTimeout = file.options.lockTimeoutMilliseconds ?? configuration.lockTimeoutMilliseconds
         if concurrently && file.options.lockTimeoutMilliseconds == nil { lockTimeout = 0 }
         return (lockTimeout, file.options.statementTimeoutMilliseconds ?? configuration.statementTimeoutMilliseconds)
@@ -273,7 +280,7 @@ struct MigrationRunner {
 
     /// Rolls back what is open and puts the session back to its state
     /// before the migration.
-    private func rollback() {
+    func rollback() {
         if connection.isInTransaction { _ = try? connection.execute("ROLLBACK") }
         try? resetSession()
     }

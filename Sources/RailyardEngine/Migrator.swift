@@ -29,7 +29,11 @@ public final class Migrator: Sendable {
     /// The folder, parsed while a connection opens; the connection is given
     /// up when the folder cannot be read (or, when refusing, is invalid).
     private func catalogAndConnection(refusingInvalidFiles: Bool) throws -> (MigrationCatalog, PostgresConnection) {
-        let pending = PendingConnection { try self.connect() }
+        try catalogAndConnection(refusingInvalidFiles: refusingInvalidFiles, pending: PendingConnection { try self.connect() })
+    }
+
+    private func catalogAndConnection<Prefetched>(refusingInvalidFiles: Bool,
+                                                  pending: PendingConnection<Prefetched>) throws -> (MigrationCatalog, PostgresConnection) {
         let catalog: MigrationCatalog
         do {
             catalog = try loadCatalog()
@@ -38,7 +42,7 @@ public final class Migrator: Sendable {
             pending.discard()
             throw error
         }
-        return (catalog, try pending.get())
+        return (catalog, try pending.get().connection)
     }
 
     /// A new connection with the session settings migrations rely on.
@@ -83,14 +87,16 @@ public final class Migrator: Sendable {
     /// Every migration's status. Reads only; takes no lock.
     public func status() throws -> StatusReport {
         // Everything applied (the common answer) needs no file parsed: the checksums and the rows tell.
+        // The rows are read as soon as the connection is open, while the folder is being read.
+        let pending = PendingConnection({ try self.connect() }, prefetch: { connection in Result { try self.records(connection: connection) } })
         if let listing = ChecksumListing.load(directory: configuration.directory, checksum: SHA256.hex), listing.isComplete {
-            let connection = try connect()
+            let (connection, prefetched) = try pending.get()
             defer { connection.close() }
-            let records = try records(connection: connection)
+            let records = try prefetched.get()
             if listing.isSettled(with: records) { return StatusReport(settled: listing, records: records) }
             return try status(connection: connection, catalog: try loadCatalog())
         }
-        let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: false)
+        let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: false, pending: pending)
         defer { connection.close() }
         return try status(connection: connection, catalog: catalog)
     }
@@ -134,17 +140,19 @@ public final class Migrator: Sendable {
         let cancellation = given ?? MigrationCancellation()
         // The common run applies nothing: when the folder's checksums, found
         // without lexing, may all be applied, the tables decide before anything is parsed.
-        let listing = request.target == nil && !request.dryRun
-            ? ChecksumListing.load(directory: configuration.directory, checksum: SHA256.hex).flatMap { $0.isComplete ? $0 : nil }
-            : nil
-        let catalog: MigrationCatalog?
-        let connection: PostgresConnection
-        if listing == nil {
-            let loaded = try catalogAndConnection(refusingInvalidFiles: true)
-            (catalog, connection) = (loaded.0, loaded.1)
-        } else {
-            (catalog, connection) = (nil, try connect())
+        // The connection opens meanwhile.
+        let pending = PendingConnection { try self.connect() }
+        if request.target == nil && !request.dryRun,
+           let listing = ChecksumListing.load(directory: configuration.directory, checksum: SHA256.hex), listing.isComplete {
+            return try migrate(request, listing: listing, catalog: nil, connection: try pending.get().connection,
+                               cancellation: cancellation, observer: observer)
         }
+        let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: true, pending: pending)
+        return try migrate(request, listing: nil, catalog: catalog, connection: connection, cancellation: cancellation, observer: observer)
+    }
+
+    private func migrate(_ request: MigrateRequest, listing: ChecksumListing?, catalog: MigrationCatalog?, connection: PostgresConnection,
+                         cancellation: MigrationCancellation, observer: @escaping (MigrationEvent) -> Void) throws -> Run {
         defer { connection.close() }
         cancellation.attach(connection)
         defer { cancellation.attach(nil) }
@@ -171,12 +179,23 @@ public final class Migrator: Sendable {
     private func settledRun(_ request: MigrateRequest, listing: ChecksumListing, connection: PostgresConnection,
                             cancellation: MigrationCancellation, observer: (MigrationEvent) -> Void) throws -> Run? {
         let store = TrackingStore(connection: connection, configuration: configuration)
-        guard try store.existsUpgrading(), listing.isSettled(with: try store.records()) else { return nil }
+        guard try store.existsUpgrading(), listing.isSettled(with: try store.checksums()) else { return nil }
         observer(.planned([]))
         let journal = RunJournal(configuration: configuration)
         let run = Self.newRun(request, steps: [])
-        try journal.recordStarted(run, on: connection)
-        return try finish(run, cancellation: cancellation, journal: journal, connection: connection)
+        var finished = run
+        finished.status = .succeeded
+        finished.finishedAt = Date()
+        // A cancel sent as the check ended can land on the record: it is written again then.
+        for attempt in 1...3 {
+            do {
+                try journal.recordStartedAndFinished(started: run, finished: finished, on: connection)
+                break
+            } catch EngineError.database(_, let error) where error.sqlstate == "57014" && attempt < 3 {
+                continue
+            }
+        }
+        return finished
     }
 
     /// Everything `migrate` does once it holds the lock.
@@ -202,25 +221,44 @@ public final class Migrator: Sendable {
         var report = Self.newRun(request, steps: plan.steps)
         try journal.recordStarted(report, on: connection)
         monitor.follow(runID: report.id)
-        for (index, step) in plan.steps.enumerated() {
+        var index = 0
+        while index < plan.steps.count {
             if cancellation.isCancelled {
                 report.status = .cancelled
                 markSkipped(&report, after: index - 1, reason: "cancelled: the run was stopped", observer: observer)
                 return try finish(report, cancellation: cancellation, journal: journal, connection: connection)
             }
-            observer(.started(version: step.file.version, filename: step.file.filename))
-            switch runner.apply(step, at: .init(runID: report.id, position: index)) {
-            case .applied(let milliseconds):
-                report.steps[index].status = .applied
-                report.steps[index].durationMs = milliseconds
-                observer(.completed(version: step.file.version, filename: step.file.filename,
-                                    milliseconds: milliseconds, outOfOrder: step.outOfOrder))
-            case .failed(let failure):
-                // Cancelled from another replica: its pg_cancel_backend may arrive before the request is polled.
-                if failure.sqlstate == "57014", !cancellation.isCancelled,
-                   let who = try? journal.cancelRequest(runID: report.id, on: connection) {
-                    cancellation.cancel(by: who)
+            let length = MigrationRunner.batchLength(plan.steps[index...])
+            var outcome: MigrationRunner.Outcome
+            if length == 1 {
+                let step = plan.steps[index]
+                observer(.started(version: step.file.version, filename: step.file.filename))
+                outcome = runner.apply(step, at: .init(runID: report.id, position: index))
+            } else {
+                let first = index
+                observer(.started(version: plan.steps[first].file.version, filename: plan.steps[first].file.filename))
+                let batch = runner.applyBatch(plan.steps[first..<first + length], runID: report.id, firstPosition: first) { offset, milliseconds in
+                    Self.recordApplied(&report, plan.steps[first + offset], at: first + offset, milliseconds: milliseconds, observer: observer)
+                    if offset + 1 < length {
+                        let next = plan.steps[first + offset + 1].file
+                        observer(.started(version: next.version, filename: next.filename))
+                    }
                 }
+                index += batch.applied.count
+                guard let (_, failure, waitedFor) = batch.failure else {
+                    if let stop = batch.stoppedAfterCommit { noteCancelFromElsewhere(stop.sqlstate, runID: report.id, cancellation, journal, connection) }
+                    continue
+                }
+                // A lock timeout is retried like any migration's; the batch made its first attempt.
+                outcome = runner.retry(plan.steps[index], at: .init(runID: report.id, position: index),
+                                       after: failure, waitedFor: waitedFor)
+            }
+            switch outcome {
+            case .applied(let milliseconds):
+                Self.recordApplied(&report, plan.steps[index], at: index, milliseconds: milliseconds, observer: observer)
+                index += 1
+            case .failed(let failure):
+                noteCancelFromElsewhere(failure.sqlstate, runID: report.id, cancellation, journal, connection)
                 report.steps[index].status = .failed
                 report.steps[index].error = failure.description
                 report.status = cancellation.isCancelled ? .cancelled : .failed
@@ -231,6 +269,22 @@ public final class Migrator: Sendable {
             }
         }
         return try finish(report, cancellation: cancellation, journal: journal, connection: connection)
+    }
+
+    private static func recordApplied(_ report: inout Run, _ step: Planner.Step, at index: Int, milliseconds: Int,
+                                      observer: (MigrationEvent) -> Void) {
+        report.steps[index].status = .applied
+        report.steps[index].durationMs = milliseconds
+        observer(.completed(version: step.file.version, filename: step.file.filename,
+                            milliseconds: milliseconds, outOfOrder: step.outOfOrder))
+    }
+
+    /// Cancelled from another replica: its pg_cancel_backend may arrive before the request is polled.
+    private func noteCancelFromElsewhere(_ sqlstate: String?, runID: String, _ cancellation: MigrationCancellation,
+                                         _ journal: RunJournal, _ connection: PostgresConnection) {
+        if sqlstate == "57014", !cancellation.isCancelled, let who = try? journal.cancelRequest(runID: runID, on: connection) {
+            cancellation.cancel(by: who)
+        }
     }
 
     /// Records the run's end. Success is reported only once the work is

@@ -24,11 +24,16 @@ public struct RunJournal: Sendable {
 
     /// Inserts the run and its pending steps in one statement.
     func recordStarted(_ run: Run, on connection: PostgresConnection) throws {
+        let (sql, parameters) = try startedQuery(run)
+        try execute("recording the run", sql, parameters, on: connection)
+    }
+
+    private func startedQuery(_ run: Run) throws -> (sql: String, parameters: [String?]) {
         let rows = run.steps.enumerated().map { index, step in
             StepRow(position: index, version: step.version, filename: step.filename, status: step.status.rawValue,
                     outOfOrder: step.outOfOrder, error: step.error, note: step.note)
         }
-        try execute("recording the run", """
+        return ("""
             WITH run AS (
                 INSERT INTO \(runsTable) (id, status, trigger, requested_by, host, deployment_id, commit_sha, pid, started_at, dry_run, target)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid(), $8::timestamptz, $9::boolean, $10)
@@ -41,15 +46,32 @@ public struct RunJournal: Sendable {
             ON CONFLICT (run_id, position) DO UPDATE SET status = EXCLUDED.status, error = EXCLUDED.error, note = EXCLUDED.note
             """, [run.id, run.status.rawValue, run.origin.trigger.rawValue, run.origin.requestedBy, run.origin.host,
                   run.origin.deploymentID, run.origin.commitSHA, UTCTimestamp.format(run.startedAt),
-                  run.dryRun ? "true" : "false", run.target, try Self.json(rows)], on: connection)
+                  run.dryRun ? "true" : "false", run.target, try Self.json(rows)])
+    }
+
+    /// A run that had nothing to do, from its start to its end, in one
+    /// round trip (its end written with a synchronous commit, as every run's is).
+    func recordStartedAndFinished(started: Run, finished: Run, on connection: PostgresConnection) throws {
+        let queries = [try startedQuery(started), ("BEGIN", []), ("SET LOCAL synchronous_commit = on", []), try finishedQuery(finished),
+                       ("COMMIT", [])]
+        let failure: (index: Int, error: PostgresError)?
+        do {
+            failure = try connection.pipeline(queries)
+        } catch {
+            throw EngineError.database(context: "recording the run", error)
+        }
+        guard let failure else { return }
+        if connection.isInTransaction { _ = try? connection.execute("ROLLBACK") }
+        throw EngineError.database(context: failure.index == 0 ? "recording the run" : "recording the end of the run", failure.error)
     }
 
     /// The statement that marks step `position` applied, run inside the
     /// migration's transaction: the step is applied exactly when the migration is.
-    func stepAppliedQuery(runID: String, position: Int) -> (sql: String, parameters: [String?]) {
+    /// Its parameters are numbered from `firstParameter` on, to share a statement.
+    func stepAppliedQuery(runID: String, position: Int, firstParameter: Int = 1) -> (sql: String, parameters: [String?]) {
         ("""
             UPDATE \(stepsTable) SET status = 'applied', duration_ms = (EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000)::integer
-            WHERE run_id = $1 AND position = $2
+            WHERE run_id = $\(firstParameter) AND position = $\(firstParameter + 1)
             """, [runID, String(position)])
     }
 
@@ -57,28 +79,33 @@ public struct RunJournal: Sendable {
     /// synchronous commit: it writes WAL, so it flushes every earlier
     /// asynchronous commit, this session's and its peers'.
     func recordFinished(_ run: Run, on connection: PostgresConnection) throws {
-        let unapplied = run.steps.enumerated().filter { $0.element.status != .applied }.map { index, step in
-            StepRow(position: index, version: step.version, filename: step.filename, status: step.status.rawValue,
-                    outOfOrder: step.outOfOrder, error: step.error, note: step.note)
-        }
         let context = "recording the end of the run"
+        let (sql, parameters) = try finishedQuery(run)
         try execute(context, "BEGIN; SET LOCAL synchronous_commit = on", on: connection)
         do {
-            try execute(context, """
-                WITH finished AS (
-                    UPDATE \(runsTable) SET status = $2, finished_at = $3::timestamptz, error = $4::jsonb, cancelled_by = $5, wait = NULL
-                    WHERE id = $1
-                )
-                UPDATE \(stepsTable) AS step SET status = s.status, error = s.error, note = s.note
-                FROM jsonb_to_recordset($6::jsonb) AS s(position integer, status text, error text, note text)
-                WHERE step.run_id = $1 AND step.position = s.position
-                """, [run.id, run.status.rawValue, UTCTimestamp.format(run.finishedAt ?? Date()),
-                      try run.error.map(Self.json), run.cancelledBy, try Self.json(unapplied)], on: connection)
+            try execute(context, sql, parameters, on: connection)
             try execute(context, "COMMIT", on: connection)
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
+    }
+
+    private func finishedQuery(_ run: Run) throws -> (sql: String, parameters: [String?]) {
+        let unapplied = run.steps.enumerated().filter { $0.element.status != .applied }.map { index, step in
+            StepRow(position: index, version: step.version, filename: step.filename, status: step.status.rawValue,
+                    outOfOrder: step.outOfOrder, error: step.error, note: step.note)
+        }
+        return ("""
+            WITH finished AS (
+                UPDATE \(runsTable) SET status = $2, finished_at = $3::timestamptz, error = $4::jsonb, cancelled_by = $5, wait = NULL
+                WHERE id = $1
+            )
+            UPDATE \(stepsTable) AS step SET status = s.status, error = s.error, note = s.note
+            FROM jsonb_to_recordset($6::jsonb) AS s(position integer, status text, error text, note text)
+            WHERE step.run_id = $1 AND step.position = s.position
+            """, [run.id, run.status.rawValue, UTCTimestamp.format(run.finishedAt ?? Date()),
+                  try run.error.map(Self.json), run.cancelledBy, try Self.json(unapplied)])
     }
 
     /// What the run waits for now (nil: nothing), from any connection.

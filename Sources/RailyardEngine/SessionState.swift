@@ -15,7 +15,9 @@ enum SessionState {
         return settings
     }
 
-    /// Statements (one per query) that put a session back to that state.
+    /// Statements (one per query) that put a session back to that state;
+    /// the first (the way back to the connected user) is already done when
+    /// a migration's transaction committed after it.
     static func reset(serverVersion: Int) -> [String] {
         ["SET SESSION AUTHORIZATION DEFAULT", "RESET ALL", "DISCARD TEMP", "DEALLOCATE ALL", "CLOSE ALL", "UNLISTEN *"]
             + settings(serverVersion: serverVersion)

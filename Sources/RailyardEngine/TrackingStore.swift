@@ -154,17 +154,27 @@ struct TrackingStore {
     func records() throws -> [AppliedMigration] {
         let result = try query("reading the tracking table", """
             SELECT version, name, filename, checksum,
-                   to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                   floor(extract(epoch FROM applied_at) * 1000)::bigint,
                    applied_by, execution_ms, transactional, status, failed_statement, error
             FROM \(configuration.migrationsTable)
             """, [])
         return result.rows.map { row in
             AppliedMigration(
                 version: row[0] ?? "", name: row[1] ?? "", filename: row[2] ?? "", checksum: row[3],
-                appliedAt: row[4].flatMap(UTCTimestamp.parse), appliedBy: row[5],
+                appliedAt: row[4].flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0) / 1000) }, appliedBy: row[5],
                 executionMs: row[6].flatMap { Int($0) }, transactional: row[7] != "f",
                 state: row[8].flatMap(AppliedMigration.State.init(rawValue:)) ?? .applied,
                 failedStatement: row[9].flatMap { Int($0) }, error: row[10])
+        }
+    }
+
+    /// The rows with only what deciding that nothing is pending needs
+    /// (identity, file name, checksum, state): a no-op reads no more.
+    func checksums() throws -> [AppliedMigration] {
+        let result = try query("reading the tracking table", "SELECT version, filename, checksum, status FROM \(configuration.migrationsTable)", [])
+        return result.rows.map { row in
+            AppliedMigration(version: row[0] ?? "", name: "", filename: row[1] ?? "", checksum: row[2],
+                             state: row[3].flatMap(AppliedMigration.State.init(rawValue:)) ?? .applied)
         }
     }
 

@@ -45,6 +45,11 @@ struct StatusCommand: ParsableCommand {
 }
 
 enum StatusTable {
+    /// Characters on screen; counted by bytes when they are ASCII (as nearly all are), which costs far less.
+    static func width(_ text: String) -> Int {
+        text.utf8.contains { $0 >= 0x80 } ? text.count : text.utf8.count
+    }
+
     static func render(_ listing: MigrationListing) -> String {
         var rows = [["VERSION", "NAME", "STATUS", "APPLIED AT (UTC)", "TIME"]]
         for entry in listing.migrations {
@@ -58,17 +63,24 @@ enum StatusTable {
             let name = try? MigrationFileName(invalid.filename)
             rows.append([name?.version ?? "-", name?.name ?? invalid.filename, "invalid", invalid.problem, "-"])
         }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var lines = rows.map { row in
-            var line = zip(row, widths).map { $0 + String(repeating: " ", count: max(0, $1 - $0.count)) }
-                .joined(separator: "  ")
-            while line.last == " " { line.removeLast() }
-            return line
+        let cellWidths = rows.map { $0.map(width) }
+        let widths = (0..<rows[0].count).map { column in cellWidths.map { $0[column] }.max() ?? 0 }
+        // Bytes appended in place: a thousand rows are rendered on every status.
+        var text: [UInt8] = []
+        text.reserveCapacity(rows.count * (widths.reduce(0, +) + 2 * widths.count + 1) + 200)
+        for (row, rowWidths) in zip(rows, cellWidths) {
+            let start = text.count
+            for column in row.indices {
+                if column > 0 { text += [32, 32] }
+                text += row[column].utf8
+                if column < row.count - 1 { text += repeatElement(32, count: max(0, widths[column] - rowWidths[column])) }
+            }
+            while text.count > start && text.last == 32 { text.removeLast() }
+            text.append(10)
         }
         let summary = listing.summary
-        lines.append("")
         let invalid = listing.invalidFiles.count
-        lines.append(summary.counts + (invalid > 0 ? ", \(invalid) invalid" : ""))
-        return lines.joined(separator: "\n")
+        text += "\n\(summary.counts)\(invalid > 0 ? ", \(invalid) invalid" : "")".utf8
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -81,4 +81,32 @@ struct MigrationIdentityTests {
             #expect(VersionOrder.referenceProblem(bad) != nil, "\(bad)")
         }
     }
+
+    /// Ids order by their digits as a number, then by name, then by how
+    /// they are written; checked against that rule spelled out plainly.
+    @Test func orderMatchesTheRuleOnManyIds() {
+        func reference(_ a: String, _ b: String) -> Bool {
+            func split(_ id: String) -> (number: String, name: String) {
+                let digits = String(id.prefix { $0.isASCII && $0.isNumber })
+                let number = String(digits.drop { $0 == "0" })
+                return (number, String(id.dropFirst(digits.count)))
+            }
+            let (x, y) = (split(a), split(b))
+            if x.number.count != y.number.count { return x.number.count < y.number.count }
+            if x.number != y.number { return Array(x.number.utf8).lexicographicallyPrecedes(Array(y.number.utf8)) }
+            if x.name != y.name { return Array(x.name.utf8).lexicographicallyPrecedes(Array(y.name.utf8)) }
+            return Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
+        }
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["", "0", "00", "1", "9", "10", "007", "20250612", "20250612120000", "99999999999999999999"]
+        let names = ["", "_a", "_b", "_a_b", "_ab", "_z9", "_é"]
+        let ids = (0..<400).map { _ in pieces.randomElement(using: &generator)! + names.randomElement(using: &generator)! }
+        #expect(VersionOrder.sorted(ids) { $0 } == ids.sorted(by: reference))
+        for a in ids {
+            #expect(!VersionOrder.less(a, a))
+            for b in ids.prefix(60) {
+                #expect(VersionOrder.less(a, b) == reference(a, b), "\(a) < \(b)")
+            }
+        }
+    }
 }

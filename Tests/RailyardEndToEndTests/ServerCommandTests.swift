@@ -289,3 +289,51 @@ struct RedeployOlderVersionTests {
         #expect((listing.json["summary"] as? [String: Any])?["ahead"] as? Int == 1, "\(listing.text)")
     }
 }
+
+/// `railyard-server migrate` and `status` as deploys and CI call them.
+@Suite("Plain command lines")
+struct PlainCommandLineTests {
+    func runServer(_ arguments: [String], database: TestDatabase?) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Subprocess.run(RepositoryPaths.serverBinary, arguments, environment: database.map { ["DATABASE_URL": $0.conninfo] } ?? [:],
+                           removing: database == nil ? ["DATABASE_URL"] : [])
+    }
+
+    /// The plain forms of migrate and status skip the full argument parser;
+    /// they must mean what the parser makes of the same options, and
+    /// anything else must still reach the parser.
+    @Test func plainAndParsedFormsOfMigrateAndStatusAgree() throws {
+        let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();", "2_b.sql": "-- railyard:lock-timeout=2s\nCREATE TABLE b ();"])
+        let schemaFile = folder.url.appendingPathComponent("none.sql").path
+        var answers: [[String: String]] = []
+        for plain in [true, false] {
+            let database = try TestDatabase.create()
+            func form(_ options: [(String, String?)]) -> [String] {
+                options.flatMap { name, value in value.map { plain ? [name, $0] : ["\(name)=\($0)"] } ?? [name] }
+            }
+            let migrate = try runServer(["migrate"] + form([("--dir", folder.url.path), ("--schema-file", schemaFile), ("--lock-timeout", "3s"),
+                                                      ("--lock-retries", "1"), ("--lock-wait", "5"), ("--strict-order", nil), ("--json", nil)]),
+                                  database: database)
+            #expect(migrate.status == 0, "\(migrate.stderr)")
+            let run = try #require(try JSONSerialization.jsonObject(with: Data(migrate.stdout.utf8)) as? [String: Any])
+            let status = try runServer(["status"] + form([("--dir", folder.url.path), ("--schema", "public"), ("--exit-code", nil),
+                                                        ("--json", nil)]), database: database)
+            #expect(status.status == 0, "\(status.stderr)")
+            let listing = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            let migrations = try #require(listing["migrations"] as? [[String: Any]])
+            answers.append(["run": "\(run["status"] ?? "?") \((run["steps"] as? [Any])?.count ?? -1)",
+                            "status": migrations.map { "\($0["version"] ?? "?"):\($0["status"] ?? "?")" }.joined(separator: ",")])
+        }
+        #expect(answers[0] == answers[1])
+        #expect(answers[0] == ["run": "succeeded 2", "status": "1:applied,2:applied"])
+
+        let help = try runServer(["migrate", "--help"], database: nil)
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: railyard-server migrate"))
+        let empty = try runServer(["status", "--schema", "", "--dir", folder.url.path], database: nil)
+        #expect(empty.status == 64)
+        #expect(empty.stderr.contains("--schema must not be empty"), "\(empty.stderr)")
+        let repeated = try runServer(["migrate", "--dir", folder.url.path, "--dir", folder.url.path, "--lock-retries", "99"], database: nil)
+        #expect(repeated.status == 64)
+        #expect(repeated.stderr.contains("--lock-retries must be between 0 and 20"), "\(repeated.stderr)")
+    }
+}

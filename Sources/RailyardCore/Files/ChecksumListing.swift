@@ -1,4 +1,9 @@
 import FoundationEssentials
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What deciding that nothing is pending needs of a folder: each migration
 /// file's name and the checksum of its up section, found without lexing
@@ -15,15 +20,37 @@ public struct ChecksumListing: Sendable {
     public var hasProblems: Bool
 
     /// Reads the folder's `.sql` files; nil when the folder cannot be read.
-    public static func load(directory: URL, checksum: ([UInt8]) -> String) -> ChecksumListing? {
+    /// Two threads read and hash them, each a half of the folder.
+    public static func load(directory: URL, checksum: @escaping @Sendable ([UInt8]) -> String) -> ChecksumListing? {
         guard case .success(let names) = DirectoryListing.names(directory.path) else { return nil }
-        let folder = directory.path.hasSuffix("/") ? directory.path : directory.path + "/"
-        var entries: [Entry] = []
-        var problems = false
+        let folder = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard folder >= 0 else { return nil }
+        defer { close(folder) }
+        let files = names.filter { $0.hasSuffix(".sql") }
+        let half = (files.count + 1) / 2
+        let parts = [files[..<half], files[half...]]
+        let results = Mutex<[Int: (entries: [Entry], problems: Bool)]>([:])
+        DispatchQueue.concurrentPerform(iterations: files.count > 64 ? 2 : 1) { part in
+            let names = files.count > 64 ? parts[part] : files[...]
+            let read = readEntries(names, in: folder, checksum: checksum)
+            results.withLock { $0[part] = read }
+        }
+        let read = results.withLock { $0 }.sorted { $0.key < $1.key }.map(\.value)
+        let entries = read.flatMap(\.entries)
+        var problems = read.contains { $0.problems }
         var ids = Set<Substring>()
-        for name in names where name.hasSuffix(".sql") {
+        for entry in entries where !ids.insert(VersionOrder.normalized(entry.name.id)).inserted { problems = true }
+        return ChecksumListing(entries: entries, hasProblems: problems)
+    }
+
+    private static func readEntries(_ names: ArraySlice<String>, in folder: Int32,
+                                checksum: ([UInt8]) -> String) -> (entries: [Entry], problems: Bool) {
+        var entries: [Entry] = []
+        entries.reserveCapacity(names.count)
+        var problems = false
+        for name in names {
             guard let fileName = try? MigrationFileName(name) else { problems = true; continue }
-            switch FileBytes.read(folder + name) {
+            switch FileBytes.read(name, in: folder) {
             case .notAFile:
                 continue
             case .file(let bytes):
@@ -32,9 +59,8 @@ public struct ChecksumListing: Sendable {
             case nil:
                 problems = true
             }
-            if !ids.insert(VersionOrder.normalized(fileName.id)).inserted { problems = true }
         }
-        return ChecksumListing(entries: entries, hasProblems: problems)
+        return (entries, problems)
     }
 
     /// True when every file's checksum was found and nothing needs the full catalog to be explained.
@@ -58,7 +84,7 @@ public struct ChecksumListing: Sendable {
     public func settledStates(_ records: [AppliedMigration]) -> [MigrationState] {
         var byID: [Substring: AppliedMigration] = [:]
         for record in records { byID[VersionOrder.normalized(record.id)] = record }
-        return entries.sorted { VersionOrder.less($0.name.id, $1.name.id) }.map { entry in
+        return VersionOrder.sorted(entries) { $0.name.id }.map { entry in
             MigrationState(id: entry.name.id, version: entry.name.version, name: entry.name.name, filename: entry.name.filename,
                            status: .applied, outOfOrder: false, file: nil, record: byID[VersionOrder.normalized(entry.name.id)])
         }

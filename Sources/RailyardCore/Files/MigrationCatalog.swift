@@ -125,8 +125,8 @@ public struct MigrationCatalog: Sendable {
 
     private mutating func finish() {
         ignored.sort()
-        files.sort { VersionOrder.less($0.id, $1.id) }
-        named.sort { VersionOrder.less($0.id, $1.id) }
+        files = VersionOrder.sorted(files) { $0.id }
+        named = VersionOrder.sorted(named) { $0.id }
         var index = 1
         while index < named.count {
             if VersionOrder.same(named[index - 1].id, named[index].id) {

@@ -67,6 +67,7 @@ public struct MigrationFile: Sendable {
 
     /// Bytes with CRLF (and lone CR) line endings turned into LF.
     public static func normalizedLineEndings(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        guard bytes.contains(UInt8(ascii: "\r")) else { return Array(bytes) }
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
         var index = bytes.startIndex

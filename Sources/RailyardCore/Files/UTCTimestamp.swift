@@ -34,12 +34,28 @@ public enum UTCTimestamp {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(24)
         for field in fields {
-            let digits = Array(String(field.value).utf8)
-            bytes += repeatElement(UInt8(ascii: "0"), count: max(0, field.width - digits.count))
-            bytes += digits
+            appendDigits(field.value, width: field.width, to: &bytes)
             bytes += field.separator.utf8
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Digits written one by one: `String(value)` per field cost most of a listing's rendering.
+    private static func appendDigits(_ value: Int64, width: Int, to bytes: inout [UInt8]) {
+        guard value >= 0 && value < 1_000_000_000 else {
+            let digits = Array(String(value).utf8)
+            bytes += repeatElement(UInt8(ascii: "0"), count: max(0, width - digits.count))
+            bytes += digits
+            return
+        }
+        var count = 1, power: Int64 = 10
+        while value >= power { count += 1; power *= 10 }
+        bytes += repeatElement(UInt8(ascii: "0"), count: max(0, width - count))
+        var divisor = power / 10
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
     }
 
     private static func split(_ date: Date) -> (day: (year: Int64, month: Int64, day: Int64), seconds: Int64) {

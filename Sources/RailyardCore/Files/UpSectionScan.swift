@@ -8,9 +8,37 @@
 public enum UpSectionScan {
     /// The up section's byte range as `MigrationFileParser` finds it, or nil.
     public static func range(in bytes: [UInt8]) -> Range<Int>? {
-        // A backslash anywhere may be an escape string's (E'\''): the lexer follows those.
-        guard !bytes.contains(UInt8(ascii: "\\")), MigrationFileParser.firstEncodingProblem(bytes) == nil, !containsStdin(bytes)
-        else { return nil }
+        guard isPlain(bytes) else { return nil }
+        return bytes.withUnsafeBufferPointer { scan($0, bytes) }
+    }
+
+    /// No backslash (it may be an escape string's, E'\'', which the lexer
+    /// follows), no NUL or broken UTF-8, and no `stdin` (COPY … FROM STDIN
+    /// carries data lines the scan would read as SQL): one pass, since every
+    /// file is checked on every run.
+    static func isPlain(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { buffer in
+            var ascii = true
+            for (index, byte) in buffer.enumerated() {
+                switch byte {
+                case UInt8(ascii: "\\"), 0: return false
+                case UInt8(ascii: "s"), UInt8(ascii: "S"):
+                    if isStdin(buffer, at: index) { return false }
+                case 0x80...: ascii = false
+                default: break
+                }
+            }
+            return ascii || MigrationFileParser.firstEncodingProblem(bytes) == nil
+        }
+    }
+
+    private static func isStdin(_ buffer: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        guard index + 5 <= buffer.count else { return false }
+        return buffer[index + 1] | 0x20 == UInt8(ascii: "t") && buffer[index + 2] | 0x20 == UInt8(ascii: "d")
+            && buffer[index + 3] | 0x20 == UInt8(ascii: "i") && buffer[index + 4] | 0x20 == UInt8(ascii: "n")
+    }
+
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ array: [UInt8]) -> Range<Int>? {
         var markers: [(isUp: Bool, start: Int, end: Int)] = []
         var firstCode: Int?
         var index = 0
@@ -22,7 +50,7 @@ public enum UpSectionScan {
             case UInt8(ascii: "-") where at(index + 1) == UInt8(ascii: "-"):
                 let start = index
                 while index < count, bytes[index] != UInt8(ascii: "\n"), bytes[index] != UInt8(ascii: "\r") { index += 1 }
-                if LineBreaks.startsLine(bytes, start), let isUp = marker(bytes[start..<index]) { markers.append((isUp, start, index)) }
+                if LineBreaks.startsLine(array, start), let isUp = marker(array[start..<index]) { markers.append((isUp, start, index)) }
                 continue
             case UInt8(ascii: "/") where at(index + 1) == UInt8(ascii: "*"):
                 var depth = 0
@@ -53,7 +81,7 @@ public enum UpSectionScan {
                 index = end
             case UInt8(ascii: "$") where index == 0 || !isIdentifierByte(bytes[index - 1]):
                 if let tagEnd = dollarTagEnd(bytes, from: index) {
-                    let tag = bytes[index..<tagEnd]
+                    let tag = UnsafeBufferPointer(rebasing: bytes[index..<tagEnd])
                     guard let close = find(tag, in: bytes, from: tagEnd) else { return nil }
                     index = close + tag.count
                 } else {
@@ -63,6 +91,7 @@ public enum UpSectionScan {
                 index += 1
             }
         }
+        let bytes = array
         guard !markers.isEmpty else { return 0..<count }
         let ups = markers.filter(\.isUp), downs = markers.filter { !$0.isUp }
         guard ups.count == 1, downs.count <= 1, markers[0].isUp, firstCode.map({ $0 > markers[0].start }) ?? true else { return nil }
@@ -72,7 +101,7 @@ public enum UpSectionScan {
     }
 
     /// `'…'` or `"…"` with doubled quotes inside; the offset after it.
-    static func quoted(_ bytes: [UInt8], from start: Int, quote: UInt8) -> Int? {
+    static func quoted(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, quote: UInt8) -> Int? {
         var index = start + 1
         while index < bytes.count {
             if bytes[index] == quote {
@@ -85,7 +114,7 @@ public enum UpSectionScan {
     }
 
     /// The end of a `$tag$` opening at `start`, or nil when it is not one (`$1`, a lone `$`).
-    static func dollarTagEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+    static func dollarTagEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         var index = start + 1
         if index < bytes.count, bytes[index] == UInt8(ascii: "$") { return index + 1 }
         guard index < bytes.count, isIdentifierStart(bytes[index]) else { return nil }
@@ -93,11 +122,11 @@ public enum UpSectionScan {
         return index < bytes.count && bytes[index] == UInt8(ascii: "$") ? index + 1 : nil
     }
 
-    static func find(_ needle: ArraySlice<UInt8>, in bytes: [UInt8], from start: Int) -> Int? {
+    static func find(_ needle: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard let first = needle.first, bytes.count >= needle.count else { return nil }
         var index = start
         while index + needle.count <= bytes.count {
-            if bytes[index] == first && bytes[index..<(index + needle.count)].elementsEqual(needle) { return index }
+            if bytes[index] == first && UnsafeBufferPointer(rebasing: bytes[index..<(index + needle.count)]).elementsEqual(needle) { return index }
             index += 1
         }
         return nil
@@ -115,20 +144,5 @@ public enum UpSectionScan {
     static func marker(_ comment: ArraySlice<UInt8>) -> Bool? {
         guard comment.count >= 12, comment.contains(UInt8(ascii: ":")) else { return nil }
         return SectionMarker.direction(of: comment).map { $0 == .up }
-    }
-
-    /// COPY … FROM STDIN carries data lines the scan would read as SQL.
-    static func containsStdin(_ bytes: [UInt8]) -> Bool {
-        let word = Array("stdin".utf8)
-        var index = 0
-        while index + 5 <= bytes.count {
-            if bytes[index] | 0x20 == word[0] {
-                var matched = true
-                for offset in 1..<5 where bytes[index + offset] | 0x20 != word[offset] { matched = false; break }
-                if matched { return true }
-            }
-            index += 1
-        }
-        return false
     }
 }

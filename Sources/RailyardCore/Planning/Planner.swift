@@ -137,7 +137,7 @@ public enum Planner {
         // A catalog's files come in version order: then there is nothing to sort.
         let inOrder = states.indices.dropFirst().allSatisfy { !VersionOrder.less(states[$0].id, states[$0 - 1].id) }
         if inOrder { return states }
-        return states.sorted { VersionOrder.less($0.id, $1.id) }
+        return VersionOrder.sorted(states) { $0.id }
     }
 
     /// True when `state` is within a run up to `target` (a version or an id).

@@ -1,0 +1,155 @@
+import Foundation
+import RailyardCore
+import PostgresClient
+
+/// Consecutive transactional migrations sent together: the server runs the
+/// next one as soon as one commits, without waiting for Railyard.
+///
+/// Each migration keeps its own transaction with its tracking row, and the
+/// batch has a single Sync at its end. After an error the server skips
+/// every message up to that Sync, later transactions included, so a failure
+/// leaves exactly the migrations before it applied (the protocol's rule,
+/// not a check Railyard makes).
+extension MigrationRunner {
+    /// What a batch did: the migrations it applied (each with its duration),
+    /// in order, and the failure that stopped it, if one did. A batch can
+    /// also stop between migrations (a cancel that lands on the session
+    /// reset after a commit): then the rest is still pending.
+    struct BatchOutcome {
+        var applied: [Int] = []
+        var failure: (offset: Int, failure: StatementFailure, waitedFor: String?)?
+        var stoppedAfterCommit: PostgresError?
+    }
+
+    static let batchLimit = (migrations: 64, bytes: 1 << 20)
+
+    /// How many steps from `start` on go in one batch: pipelineable
+    /// transactional migrations up to the limits. A migration that runs
+    /// outside a transaction, or cannot be pipelined, is a batch of one.
+    static func batchLength(_ steps: ArraySlice<Planner.Step>) -> Int {
+        var count = 0, bytes = 0
+        for step in steps {
+            guard step.file.transactional, let size = pipelineSize(step.file) else { break }
+            if count > 0 && (count == batchLimit.migrations || bytes + size > batchLimit.bytes) { break }
+            count += 1
+            bytes += size
+        }
+        return max(count, 1)
+    }
+
+    /// The queries of one migration in a pipeline: BEGIN, its settings,
+    /// its statements, the tracking row with the run step, COMMIT, then the
+    /// session reset. Offsets are relative to the segment's start. A
+    /// migration that cannot change the session (`SessionEffects`) needs
+    /// neither the reset nor the way back to the connected user, and one
+    /// whose timeouts are the batch's (`sessionTimeouts`, set for the whole
+    /// session) sets none of its own.
+    struct Segment {
+        var queries: [(sql: String, parameters: [String?])]
+        var firstStatement: Int
+        var commit: Int
+    }
+
+    typealias Timeouts = (lock: Int, statement: Int)
+
+    func segment(_ file: MigrationFile, at place: StepPlace, sessionTimeouts: Timeouts? = nil) -> Segment {
+        var queries: [(sql: String, parameters: [String?])] = [("BEGIN", [])]
+        let timeouts = timeouts(for: file, concurrently: false)
+        if sessionTimeouts.map({ $0 != timeouts }) ?? true { queries.append(settingsQuery(timeouts, local: true)) }
+        let first = queries.count
+        queries += file.executableStatements.map { (file.source.text($0.range), []) }
+        let changesSession = SessionEffects.mayChangeSession(file.executableStatements, in: file.source)
+        if changesSession { queries.append((Self.backToConnectedUser, [])) }
+        queries.append(recordAppliedQuery(file, at: place))
+        queries.append(("COMMIT", []))
+        let commit = queries.count - 1
+        if changesSession {
+            queries += SessionState.reset(serverVersion: connection.serverVersionNumber).dropFirst().map { ($0, []) }
+            if let sessionTimeouts { queries.append(settingsQuery(sessionTimeouts, local: false)) }
+        }
+        return Segment(queries: queries, firstStatement: first, commit: commit)
+    }
+
+    /// The timeouts and the commit mode in one statement (SET, three times over, costs three).
+    private func settingsQuery(_ timeouts: Timeouts, local: Bool) -> (sql: String, parameters: [String?]) {
+        let scope = local ? "true" : "false"
+        let asynchronous = configuration.asynchronousCommits ? ", set_config('synchronous_commit', 'off', \(scope))" : ""
+        return ("SELECT set_config('lock_timeout', $1, \(scope)), set_config('statement_timeout', $2, \(scope))" + asynchronous,
+                [String(timeouts.lock), String(timeouts.statement)])
+    }
+
+    /// What the session goes back to after a batch: Railyard's own writes commit synchronously.
+    private static let afterBatch = ["RESET lock_timeout", "RESET statement_timeout", "SET synchronous_commit TO on"]
+
+    /// The tracking row and the run's step in one statement (one parse, one round of work on the server).
+    func recordAppliedQuery(_ file: MigrationFile, at place: StepPlace) -> (sql: String, parameters: [String?]) {
+        let (insert, parameters) = store.recordAppliedQuery(file)
+        let (update, stepParameters) = journal.stepAppliedQuery(runID: place.runID, position: place.position,
+                                                                firstParameter: parameters.count + 1)
+        return ("WITH step AS (\(update))\n\(insert)", parameters + stepParameters)
+    }
+
+    /// Applies `steps` (placed from `firstPosition` on) as one pipeline,
+    /// calling `applied` with each migration's offset and duration as its
+    /// commit is read back.
+    func applyBatch(_ steps: ArraySlice<Planner.Step>, runID: String, firstPosition: Int,
+                    applied: (_ offset: Int, _ milliseconds: Int) -> Void) -> BatchOutcome {
+        _ = connection.drainNotices()  // Railyard's own, not the migrations'
+        let files = steps.map(\.file)
+        // The timeouts most of the batch runs with are the session's while it lasts.
+        let sessionTimeouts = timeouts(for: files[0], concurrently: false)
+        var queries = [settingsQuery(sessionTimeouts, local: false)]
+        var segments: [(start: Int, segment: Segment)] = []
+        for (offset, file) in files.enumerated() {
+            let segment = segment(file, at: StepPlace(runID: runID, position: firstPosition + offset), sessionTimeouts: sessionTimeouts)
+            segments.append((queries.count, segment))
+            queries += segment.queries
+        }
+        queries += Self.afterBatch.map { ($0, []) }
+        let commits = segments.map { $0.start + $0.segment.commit }
+        var outcome = BatchOutcome()
+        var started = Date()
+        var current = 0
+        let attempts = configuration.lockRetries + 1
+        monitor.begin(filename: files[0].filename, attempt: 1, attempts: attempts)
+        let result: (index: Int, error: PostgresError)?
+        do {
+            result = try connection.pipeline(queries, flushingAfter: Set(commits)) { index in
+                guard current < commits.count, index == commits[current] else { return }
+                monitor.end()
+                for notice in connection.drainNotices() { observer(.notice(filename: files[current].filename, message: notice)) }
+                let milliseconds = Self.milliseconds(since: started)
+                outcome.applied.append(milliseconds)
+                applied(current, milliseconds)
+                current += 1
+                started = Date()
+                if current < files.count { monitor.begin(filename: files[current].filename, attempt: 1, attempts: attempts) }
+            }
+        } catch {
+            let waitedFor = monitor.end()
+            rollback()
+            outcome.failure = (current, StatementFailure(error: error), waitedFor)
+            return outcome
+        }
+        let waitedFor = monitor.end()
+        guard let (index, error) = result else { return outcome }
+        let offset = segments.lastIndex { $0.start <= index } ?? 0
+        for notice in connection.drainNotices() { observer(.notice(filename: files[offset].filename, message: notice)) }
+        rollback()
+        let segment = segments[offset]
+        guard index <= segment.start + segment.segment.commit else {
+            // The migration committed (its result was read); only putting the session back failed.
+            outcome.stoppedAfterCommit = error
+            return outcome
+        }
+        let statements = Array(files[offset].executableStatements)
+        let statementIndex = index - segment.start - segment.segment.firstStatement
+        guard statements.indices.contains(statementIndex) else {
+            outcome.failure = (offset, StatementFailure(error: error), waitedFor)
+            return outcome
+        }
+        outcome.failure = (offset, StatementFailure(error: error, index: statementIndex + (files[offset].isWrappedInTransaction ? 1 : 0),
+                                                    statement: statements[statementIndex]), waitedFor)
+        return outcome
+    }
+}
