@@ -140,17 +140,32 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
     /// up to the failure.
     public func pipeline(_ queries: [(sql: String, parameters: [String?])], flushingAfter: Set<Int> = [],
                          succeeded: (Int) -> Void = { _ in }) throws(PostgresError) -> (index: Int, error: PostgresError)? {
+        try pipeline(queries.map { .sql($0.sql, $0.parameters) }, flushingAfter: flushingAfter, succeeded: succeeded)
+    }
+
+    public func pipeline(_ queries: [PipelineQuery], flushingAfter: Set<Int> = [],
+                         succeeded: (Int) -> Void = { _ in }) throws(PostgresError) -> (index: Int, error: PostgresError)? {
         try inFlight { () throws(PostgresError) in try pipelineNow(queries, flushingAfter: flushingAfter, succeeded: succeeded) }
     }
 
-    private func pipelineNow(_ queries: [(sql: String, parameters: [String?])], flushingAfter: Set<Int>,
+    private func pipelineNow(_ queries: [PipelineQuery], flushingAfter: Set<Int>,
                              succeeded: (Int) -> Void) throws(PostgresError) -> (index: Int, error: PostgresError)? {
         let connection = try live()
         guard PQenterPipelineMode(connection) == 1 else { throw connectionError(connection) }
         defer { PQexitPipelineMode(connection) }
         for (index, query) in queries.enumerated() {
-            let sent = withOptionalCStrings(query.parameters) { pointers in
-                PQsendQueryParams(connection, query.sql, Int32(query.parameters.count), nil, pointers, nil, nil, 0)
+            let sent: Int32
+            switch query {
+            case .sql(let sql, let parameters):
+                sent = withOptionalCStrings(parameters) { pointers in
+                    PQsendQueryParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+                }
+            case .prepare(let name, let sql, let parameterCount):
+                sent = PQsendPrepare(connection, name, sql, Int32(parameterCount), nil)
+            case .prepared(let name, let parameters):
+                sent = withOptionalCStrings(parameters) { pointers in
+                    PQsendQueryPrepared(connection, name, Int32(parameters.count), pointers, nil, nil, 0)
+                }
             }
             guard sent == 1 else { throw connectionError(connection) }
             if flushingAfter.contains(index) && index < queries.count - 1 {
@@ -293,6 +308,15 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
         error.constraint = field("n")
         return error
     }
+}
+
+/// One query of a pipeline: SQL with text parameters `$1`, `$2`, …; a
+/// statement prepared under a name (for the rest of the session, or until
+/// deallocated); or a prepared statement run with its parameters.
+public enum PipelineQuery: Sendable {
+    case sql(String, [String?])
+    case prepare(name: String, sql: String, parameterCount: Int)
+    case prepared(name: String, [String?])
 }
 
 /// libpq's cancel object: PQcancel may be called from any thread.

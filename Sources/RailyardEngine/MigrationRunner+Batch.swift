@@ -45,48 +45,67 @@ extension MigrationRunner {
     /// whose timeouts are the batch's (`sessionTimeouts`, set for the whole
     /// session) sets none of its own.
     struct Segment {
-        var queries: [(sql: String, parameters: [String?])]
+        var queries: [PipelineQuery]
         var firstStatement: Int
         var commit: Int
+        /// The prepared tracking statement the next migrations use (a reset deallocates the one before).
+        var recordStatement: String?
     }
 
     typealias Timeouts = (lock: Int, statement: Int)
 
-    func segment(_ file: MigrationFile, at place: StepPlace, sessionTimeouts: Timeouts? = nil) -> Segment {
-        var queries: [(sql: String, parameters: [String?])] = [("BEGIN", [])]
+    /// `recordStatement` names the prepared tracking statement (`recordAppliedSQL`) to use, if any.
+    func segment(_ file: MigrationFile, at place: StepPlace, sessionTimeouts: Timeouts? = nil, recordStatement: String? = nil) -> Segment {
+        var queries: [PipelineQuery] = [.sql("BEGIN", [])]
         let timeouts = timeouts(for: file, concurrently: false)
         if sessionTimeouts.map({ $0 != timeouts }) ?? true { queries.append(settingsQuery(timeouts, local: true)) }
         let first = queries.count
-        queries += file.executableStatements.map { (file.source.text($0.range), []) }
+        queries += file.executableStatements.map { .sql(file.source.text($0.range), []) }
         let changesSession = SessionEffects.mayChangeSession(file.executableStatements, in: file.source)
-        if changesSession { queries.append((Self.backToConnectedUser, [])) }
-        queries.append(recordAppliedQuery(file, at: place))
-        queries.append(("COMMIT", []))
-        let commit = queries.count - 1
-        if changesSession {
-            queries += SessionState.reset(serverVersion: connection.serverVersionNumber).dropFirst().map { ($0, []) }
-            if let sessionTimeouts { queries.append(settingsQuery(sessionTimeouts, local: false)) }
+        if changesSession { queries.append(.sql(Self.backToConnectedUser, [])) }
+        let parameters = recordAppliedParameters(file, at: place)
+        // A migration that may change the session may have deallocated the prepared statement.
+        if let recordStatement, !changesSession {
+            queries.append(.prepared(name: recordStatement, parameters))
+        } else {
+            queries.append(.sql(recordAppliedSQL, parameters))
         }
-        return Segment(queries: queries, firstStatement: first, commit: commit)
+        queries.append(.sql("COMMIT", []))
+        let commit = queries.count - 1
+        var next = recordStatement
+        if changesSession {
+            queries += SessionState.reset(serverVersion: connection.serverVersionNumber).dropFirst().map { .sql($0, []) }
+            if let sessionTimeouts { queries.append(settingsQuery(sessionTimeouts, local: false)) }
+            if recordStatement != nil {
+                next = "railyard_record_applied_\(place.position)"
+                queries.append(.prepare(name: next!, sql: recordAppliedSQL, parameterCount: parameters.count))
+            }
+        }
+        return Segment(queries: queries, firstStatement: first, commit: commit, recordStatement: next)
     }
 
     /// The timeouts and the commit mode in one statement (SET, three times over, costs three).
-    private func settingsQuery(_ timeouts: Timeouts, local: Bool) -> (sql: String, parameters: [String?]) {
+    private func settingsQuery(_ timeouts: Timeouts, local: Bool) -> PipelineQuery {
         let scope = local ? "true" : "false"
         let asynchronous = configuration.asynchronousCommits ? ", set_config('synchronous_commit', 'off', \(scope))" : ""
-        return ("SELECT set_config('lock_timeout', $1, \(scope)), set_config('statement_timeout', $2, \(scope))" + asynchronous,
-                [String(timeouts.lock), String(timeouts.statement)])
+        return .sql("SELECT set_config('lock_timeout', $1, \(scope)), set_config('statement_timeout', $2, \(scope))" + asynchronous,
+                    [String(timeouts.lock), String(timeouts.statement)])
     }
 
     /// What the session goes back to after a batch: Railyard's own writes commit synchronously.
     private static let afterBatch = ["RESET lock_timeout", "RESET statement_timeout", "SET synchronous_commit TO on"]
 
-    /// The tracking row and the run's step in one statement (one parse, one round of work on the server).
-    func recordAppliedQuery(_ file: MigrationFile, at place: StepPlace) -> (sql: String, parameters: [String?]) {
-        let (insert, parameters) = store.recordAppliedQuery(file)
-        let (update, stepParameters) = journal.stepAppliedQuery(runID: place.runID, position: place.position,
-                                                                firstParameter: parameters.count + 1)
-        return ("WITH step AS (\(update))\n\(insert)", parameters + stepParameters)
+    /// The tracking row and the run's step in one statement, the same for
+    /// every transactional migration: prepared once per batch, it is parsed
+    /// and planned once.
+    var recordAppliedSQL: String {
+        // The upsert's six parameters, then the step's run and position.
+        let (update, _) = journal.stepAppliedQuery(runID: "", position: 0, firstParameter: 7)
+        return "WITH step AS (\(update))\n\(store.recordAppliedSQL(measuredHere: false))"
+    }
+
+    func recordAppliedParameters(_ file: MigrationFile, at place: StepPlace) -> [String?] {
+        store.recordAppliedQuery(file).parameters + journal.stepAppliedQuery(runID: place.runID, position: place.position).parameters
     }
 
     /// Applies `steps` (placed from `firstPosition` on) as one pipeline,
@@ -98,14 +117,18 @@ extension MigrationRunner {
         let files = steps.map(\.file)
         // The timeouts most of the batch runs with are the session's while it lasts.
         let sessionTimeouts = timeouts(for: files[0], concurrently: false)
-        var queries = [settingsQuery(sessionTimeouts, local: false)]
+        var record = "railyard_record_applied_from_\(firstPosition)"
+        var queries: [PipelineQuery] = [settingsQuery(sessionTimeouts, local: false),
+                                        .prepare(name: record, sql: recordAppliedSQL, parameterCount: 8)]
         var segments: [(start: Int, segment: Segment)] = []
         for (offset, file) in files.enumerated() {
-            let segment = segment(file, at: StepPlace(runID: runID, position: firstPosition + offset), sessionTimeouts: sessionTimeouts)
+            let segment = segment(file, at: StepPlace(runID: runID, position: firstPosition + offset), sessionTimeouts: sessionTimeouts,
+                                  recordStatement: record)
             segments.append((queries.count, segment))
             queries += segment.queries
+            record = segment.recordStatement ?? record
         }
-        queries += Self.afterBatch.map { ($0, []) }
+        queries += (Self.afterBatch + ["DEALLOCATE \(record)"]).map { .sql($0, []) }
         let commits = segments.map { $0.start + $0.segment.commit }
         var outcome = BatchOutcome()
         var started = Date()

@@ -187,12 +187,17 @@ struct TrackingStore {
     /// The tracking row's upsert. Without `milliseconds` the duration is
     /// measured in the database: from the transaction's start to the insert.
     func recordAppliedQuery(_ file: MigrationFile, milliseconds: Int? = nil) -> (sql: String, parameters: [String?]) {
-        let duration = milliseconds.map { _ in "$6::integer" } ?? "(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000)::integer"
         var parameters: [String?] = [file.id, file.name, file.filename, file.checksum, configuration.appliedBy]
         if let milliseconds { parameters.append(String(milliseconds)) }
         parameters.append(file.transactional ? "true" : "false")
-        let transactional = milliseconds == nil ? "$6" : "$7"
-        return ("""
+        return (recordAppliedSQL(measuredHere: milliseconds != nil), parameters)
+    }
+
+    /// The upsert's SQL, the same for every file.
+    func recordAppliedSQL(measuredHere: Bool) -> String {
+        let duration = measuredHere ? "$6::integer" : "(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000)::integer"
+        let transactional = measuredHere ? "$7" : "$6"
+        return """
             INSERT INTO \(configuration.migrationsTable)
                 (version, name, filename, checksum, applied_by, execution_ms, transactional, status)
             VALUES ($1, $2, $3, $4, $5, \(duration), \(transactional)::boolean, 'applied')
@@ -201,7 +206,7 @@ struct TrackingStore {
                 applied_at = now(), applied_by = EXCLUDED.applied_by, execution_ms = EXCLUDED.execution_ms,
                 transactional = EXCLUDED.transactional, status = 'applied',
                 failed_statement = NULL, error = NULL
-            """, parameters)
+            """
     }
 
     /// `completed` is the checksum of the statements before `statement`, so

@@ -240,4 +240,15 @@ struct PipelinedBatchTests {
         let seen = try database.execute("SELECT n, lock_timeout, statement_timeout FROM seen ORDER BY n").rows.map { $0.compactMap { $0 } }
         #expect(seen == [["1", "3s", "1min"], ["2", "1s", "7s"], ["3", "3s", "1min"], ["4", "9s", "1min"], ["5", "3s", "1min"]])
     }
+
+    @Test func aMigrationThatDeallocatesOrDiscardsMidBatchDoesNotBreakTheOnesAfterIt() throws {
+        let database = try TestDatabase.create()
+        var files = Self.numbered(12)
+        files["005_step.sql"] = "CREATE TABLE step_5 (id int);\nSELECT nextval('calls');\nDEALLOCATE ALL;"
+        files["008_step.sql"] = "CREATE TABLE step_8 (id int);\nSELECT nextval('calls');\nDISCARD PLANS;\nPREPARE mine AS SELECT 1;"
+        let folder = try MigrationFolder(files)
+        let report = try database.migrator(folder).migrate()
+        #expect(report.status == .succeeded, "\(report.error?.description ?? "")")
+        try Self.expectPrefix(database, applied: 12, of: 12)
+    }
 }
