@@ -26,6 +26,17 @@ public final class Migrator: Sendable {
         }
     }
 
+    /// `loadCatalog(keepingStatements: false)`, parsing only the files that
+    /// changed since the loads that filled `cache`.
+    public func loadCatalog(cache: inout MigrationCatalog.ParseCache) throws -> MigrationCatalog {
+        do {
+            return try MigrationCatalog.load(directory: configuration.directory, checksum: SHA256.hex, keepingStatements: false,
+                                             cache: &cache)
+        } catch {
+            throw EngineError.directory(error.description)
+        }
+    }
+
     /// The folder, parsed while a connection opens; the connection is given
     /// up when the folder cannot be read (or, when refusing, is invalid).
     private func catalogAndConnection(refusingInvalidFiles: Bool) throws -> (MigrationCatalog, PostgresConnection) {

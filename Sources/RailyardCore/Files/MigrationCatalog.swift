@@ -1,5 +1,8 @@
 import Dispatch
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Every migration in a folder, parsed and ordered by version, with the
 /// problems found in the folder and its files.
@@ -33,6 +36,23 @@ public struct MigrationCatalog: Sendable {
     /// as it is parsed, so their memory is reused by the next file's.
     public static func load(directory: URL, checksum: @escaping @Sendable ([UInt8]) -> String,
                             keepingStatements: Bool = true) throws(DirectoryError) -> MigrationCatalog {
+        var cache = ParseCache()
+        return try load(directory: directory, checksum: checksum, keepingStatements: keepingStatements, cache: &cache)
+    }
+
+    /// What earlier loads parsed, by file name and the file's size, change
+    /// time and inode: a file unchanged since is not read or parsed again.
+    public struct ParseCache: Sendable {
+        fileprivate var entries: [String: (stamp: FileStamp, entry: Entry)] = [:]
+        /// How many files the last load read and parsed.
+        public fileprivate(set) var parsedByLastLoad = 0
+
+        public init() {}
+    }
+
+    /// `load`, reusing the parses in `cache` of files that did not change, and updating it.
+    public static func load(directory: URL, checksum: @escaping @Sendable ([UInt8]) -> String, keepingStatements: Bool = true,
+                            cache: inout ParseCache) throws(DirectoryError) -> MigrationCatalog {
         let names: [String]
         switch DirectoryListing.names(directory.path) {
         case .success(let found): names = found.sorted()
@@ -45,24 +65,66 @@ public struct MigrationCatalog: Sendable {
             if !name.hasPrefix(".") { catalog.ignored.append(name) }
             return false
         }
-        var entries = [Entry?](repeating: nil, count: candidates.count)
+        var entries = [(stamp: FileStamp?, entry: Entry)?](repeating: nil, count: candidates.count)
+        let previous = cache.entries
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8, candidates.count / 64))
         entries.withUnsafeMutableBufferPointer { slots in
             let slots = UncheckedSendable(slots)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 for index in stride(from: worker, to: candidates.count, by: workers) {
-                    let entry = Entry(name: candidates[index], path: folder + candidates[index], checksum: checksum)
-                    slots.value[index] = keepingStatements ? entry : entry.withoutStatements()
+                    let name = candidates[index]
+                    let stamp = FileStamp(path: folder + name)
+                    if let stamp, let known = previous[name], known.stamp == stamp {
+                        slots.value[index] = (stamp, known.entry)
+                        continue
+                    }
+                    let entry = Entry(name: name, path: folder + name, checksum: checksum)
+                    slots.value[index] = (stamp, keepingStatements ? entry : entry.withoutStatements())
                 }
             }
         }
-        for case let entry? in entries { catalog.add(entry) }
+        var kept: [String: (stamp: FileStamp, entry: Entry)] = [:]
+        var parsed = 0
+        for (name, slot) in zip(candidates, entries) {
+            guard let (stamp, entry) = slot else { continue }
+            catalog.add(entry)
+            if let stamp {
+                if previous[name]?.stamp != stamp { parsed += 1 }
+                // A parse kept with its statements is reused only by loads that keep them too.
+                if !keepingStatements { kept[name] = (stamp, entry) }
+            } else {
+                parsed += 1
+            }
+        }
+        cache.entries = kept
+        cache.parsedByLastLoad = parsed
         catalog.finish()
         return catalog
     }
 
+    /// What says a file has not changed since it was parsed.
+    fileprivate struct FileStamp: Equatable, Sendable {
+        var size: Int64
+        var inode: UInt64
+        var changedSeconds: Int
+        var changedNanoseconds: Int
+        var modifiedSeconds: Int
+        var modifiedNanoseconds: Int
+
+        init?(path: String) {
+            var status = stat()
+            guard stat(path, &status) == 0 else { return nil }
+            size = Int64(status.st_size)
+            inode = UInt64(status.st_ino)
+            changedSeconds = status.st_ctim.tv_sec
+            changedNanoseconds = status.st_ctim.tv_nsec
+            modifiedSeconds = status.st_mtim.tv_sec
+            modifiedNanoseconds = status.st_mtim.tv_nsec
+        }
+    }
+
     /// One `.sql` entry of the folder, read and parsed.
-    private enum Entry {
+    fileprivate enum Entry: Sendable {
         /// Not a regular file (a directory, a FIFO, …): ignored.
         case notAFile(String)
         case badName(Diagnostic)

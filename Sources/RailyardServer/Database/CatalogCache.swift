@@ -18,6 +18,8 @@ final class CatalogCache: @unchecked Sendable {  // its state is guarded by `loc
     private let lock = NSLock()
     private let loading = NSLock()
     private var cached: (fingerprint: [Entry], catalog: MigrationCatalog, generation: Int)?
+    /// The files parsed so far: when the folder changes, only the changed files are parsed again.
+    private var parses = MigrationCatalog.ParseCache()
     private var generations = 0
     private var lastLook = Date.distantPast
     static let lookEvery: TimeInterval = 1
@@ -41,7 +43,9 @@ final class CatalogCache: @unchecked Sendable {  // its state is guarded by `loc
         }
         // Kept without statements (routes that need them reparse one file);
         // the parse's garbage goes back to the system.
-        let catalog = try migrator.loadCatalog(keepingStatements: false)
+        var parses = lock.withLock { self.parses }
+        let catalog = try migrator.loadCatalog(cache: &parses)
+        lock.withLock { self.parses = parses }
         _ = glibcMallocTrim(0)
         guard let fingerprint else { return (catalog, 0) }
         return lock.withLock {
