@@ -11,7 +11,7 @@ public func buildApplication(_ configuration: ServerConfiguration, registry: Pro
     // Outside the problem middleware, so that error answers carry its headers too.
     if !configuration.corsOrigins.isEmpty { router.add(middleware: AllowedOriginsMiddleware(origins: configuration.corsOrigins)) }
     router.add(middleware: ProblemMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     HealthRoutes(state: state).register(on: router)
     MetaRoutes(state: state).registerPublic(on: router)

@@ -27,6 +27,17 @@ final class ServerState: Sendable {
         runs = RunManager(configuration: configuration.migrator, logger: logger)
         self.registry = registry
         self.logger = logger
+        ServerMetrics.start()
+    }
+
+    /// Brings the gauges a scrape reads up to date: the migration counts (the
+    /// health probe's, recomputed only when the folder or the tracking table
+    /// changed), whether the database answers, and the drift.
+    func refreshGauges() async {
+        let answer = await health.current()
+        ServerMetrics.record(answer.result)
+        guard answer.result.database == "connected" else { return }
+        _ = try? await read { [drifts] migrator, connection in try drifts.drift(migrator, connection: connection) }
     }
 
     /// Runs blocking database work on the read pool, mapping failures to problems.

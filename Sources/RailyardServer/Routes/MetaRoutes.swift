@@ -13,7 +13,8 @@ struct MetaRoutes {
 
     func registerProtected(on group: RouterGroup<RailyardRequestContext>) {
         group.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            await state.refreshGauges()
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: state.registry.emitToBuffer())))
         }
     }

@@ -100,11 +100,21 @@ final class RunManager: @unchecked Sendable {  // `active`, `recent`, `accepting
             }
         case .waitingForLock(let holder):
             update(id) { $0.wait = LockWait(kind: .migrationLock, holder: holder) }
+            ServerMetrics.lockWaits(.migrationLock).increment()
+            ServerMetrics.lockWaiting.record(1)
             logger.info("waiting for the migration lock", metadata: ["run": "\(id)", "holder": "\(holder ?? "unknown")"])
         case .lockAcquired:
             update(id) { $0.wait = nil }
+            ServerMetrics.lockWaiting.record(0)
         case .waiting(let wait):
-            update(id) { $0.wait = wait }
+            var began = false
+            update(id) { run in
+                // A new wait, or the next attempt's: counted once each.
+                began = wait != nil && (run.wait?.kind != wait?.kind || run.wait?.attempt != wait?.attempt)
+                run.wait = wait
+            }
+            if began, let wait { ServerMetrics.lockWaits(wait.kind).increment() }
+            ServerMetrics.lockWaiting.record(wait == nil ? 0 : 1)
             if let wait, wait.kind == .tableLock {
                 logger.info("migration waits for a lock", metadata: ["run": "\(id)", "file": "\(wait.filename ?? "?")",
                                                                      "holder": "\(wait.holder ?? "?")", "attempt": "\(wait.attempt ?? 1)"])
@@ -118,7 +128,7 @@ final class RunManager: @unchecked Sendable {  // `active`, `recent`, `accepting
             }
         case .completed(_, let filename, let milliseconds, _):
             update(id) { $0.setStep(filename, status: .applied, durationMs: milliseconds) }
-            Timer(label: "railyard_migration_duration_seconds").recordMilliseconds(milliseconds)
+            ServerMetrics.migrationDuration.recordMilliseconds(milliseconds)
             logger.info("migration applied", metadata: ["run": "\(id)", "file": "\(filename)", "ms": "\(milliseconds)"])
         case .skipped(_, let filename, let reason):
             update(id) { $0.setStep(filename, status: .skipped, error: reason) }
@@ -150,7 +160,8 @@ final class RunManager: @unchecked Sendable {  // `active`, `recent`, `accepting
             if let done = active?.run, done.id == id {
                 recent.append(done)
                 if recent.count > 50 { recent.removeFirst(recent.count - 50) }
-                Counter(label: "railyard_runs_total", dimensions: [("status", done.status.rawValue)]).increment()
+                ServerMetrics.runs(done.status).increment()
+                ServerMetrics.lockWaiting.record(0)
                 logger.info("run finished", metadata: ["run": "\(id)", "status": "\(done.status.rawValue)"])
                 active = nil
             }
