@@ -240,7 +240,7 @@ public final class Migrator: Sendable {
                 return try finish(report, cancellation: cancellation, journal: journal, connection: connection)
             }
             let length = MigrationRunner.batchLength(plan.steps[index...])
-            var outcome: MigrationRunner.Outcome
+            let outcome: MigrationRunner.Outcome
             if length == 1 {
                 let step = plan.steps[index]
                 observer(.started(version: step.file.version, filename: step.file.filename))
