@@ -143,6 +143,27 @@ public struct RunJournal: Sendable {
             """, [configuration.schema]).scalar
     }
 
+    /// The runs going on now, and those that ended within the last `seconds`,
+    /// by start (for a stream to find runs that began anywhere).
+    public func liveRunIDs(endedWithin seconds: Int, on connection: PostgresConnection) throws -> [String] {
+        guard try tablesExist(on: connection) else { return [] }
+        return try connection.execute("""
+            SELECT id FROM \(runsTable)
+            WHERE status = 'running' OR finished_at > now() - make_interval(secs => $1::integer)
+            ORDER BY started_at LIMIT 20
+            """, [String(seconds)]).rows.compactMap { $0.first ?? nil }
+    }
+
+    /// Up to `limit` runs started after run `id`, by start.
+    public func runIDs(startedAfter id: String, limit: Int, on connection: PostgresConnection) throws -> [String] {
+        guard try tablesExist(on: connection) else { return [] }
+        return try connection.execute("""
+            SELECT r.id FROM \(runsTable) r, \(runsTable) since
+            WHERE since.id = $1 AND (r.started_at, r.id) > (since.started_at, since.id)
+            ORDER BY r.started_at LIMIT \(max(1, min(limit, 100)))
+            """, [id]).rows.compactMap { $0.first ?? nil }
+    }
+
     /// Asks the process running `id` to cancel it: recorded in the run's
     /// row (its process polls it) and the running statement is cancelled.
     /// False when no such run is running.

@@ -20,6 +20,7 @@ public func buildApplication(_ configuration: ServerConfiguration, registry: Pro
         .add(middleware: BearerAuthMiddleware(adminToken: configuration.adminToken, readToken: configuration.readToken))
     MigrationRoutes(state: state).register(on: protected)
     RunRoutes(state: state).register(on: protected)
+    EventRoutes(state: state).register(on: protected)
     SchemaRoutes(state: state).register(on: protected)
     MetaRoutes(state: state).registerProtected(on: protected)
 
@@ -56,6 +57,7 @@ enum RouteTable {
         (["api", "health"], "GET"), (["api", "migrations"], "GET"), (["api", "migrations", "*"], "GET"),
         (["api", "migrations", "*", "rollback-scaffold"], "POST"), (["api", "migrations", "*", "repair"], "POST"), (["api", "runs"], "GET, POST"),
         (["api", "runs", "*"], "GET"), (["api", "runs", "*", "cancel"], "POST"),
+        (["api", "runs", "*", "events"], "GET"), (["api", "events"], "GET"), ([], "GET"),
         (["api", "schema"], "GET"), (["api", "schema", "drift"], "GET"), (["metrics"], "GET"), (["openapi.yaml"], "GET"),
     ]
 

@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 64 * 1024
     /// Browser origins allowed to call the API (`RAILYARD_CORS_ORIGINS`); none by default.
     public var corsOrigins: Set<String> = []
+    /// How often an event stream with nothing to say sends a comment line, so proxies keep it open.
+    public var heartbeatSeconds = 15.0
     /// Called with the bound port once the server listens.
     public var onListening: (@Sendable (Int) -> Void)?
 

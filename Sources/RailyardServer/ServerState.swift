@@ -13,6 +13,7 @@ final class ServerState: Sendable {
     let pool: DatabasePool
     let health: HealthMonitor
     let runs: RunManager
+    let events: EventHub
     let registry: PrometheusCollectorRegistry
     let logger: Logger
     let catalogs = CatalogCache()
@@ -25,6 +26,7 @@ final class ServerState: Sendable {
         pool = DatabasePool(migrator: migrator, size: configuration.poolSize)
         health = HealthMonitor(migrator: migrator, catalogs: catalogs, deadlineSeconds: configuration.healthDeadlineSeconds, logger: logger)
         runs = RunManager(configuration: configuration.migrator, logger: logger)
+        events = EventHub(source: RunSnapshots(runs: runs, pool: pool), heartbeat: configuration.heartbeatSeconds)
         self.registry = registry
         self.logger = logger
         ServerMetrics.start()
@@ -92,6 +94,8 @@ final class ServerState: Sendable {
     }
 
     func shutdown() async {
+        // Streams would keep their connections, and the server, open.
+        events.close()
         await runs.shutdown(grace: configuration.shutdownGraceSeconds)
         await pool.shutdown()
         await health.shutdown()

@@ -95,6 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let idle = Environment.value("RAILYARD_IDLE_TIMEOUT").flatMap(Double.init), idle > 0 {
             configuration.idleTimeoutSeconds = idle
         }
+        if let heartbeat = Environment.value("RAILYARD_SSE_HEARTBEAT").flatMap(Double.init), heartbeat > 0 {
+            configuration.heartbeatSeconds = heartbeat
+        }
         if let origins = Environment.value("RAILYARD_CORS_ORIGINS") {
             switch CORSOrigins.parse(origins) {
             case .success(let parsed): configuration.corsOrigins = parsed

@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import RailyardCore
+
+/// `GET /api/runs/{id}/events` and `GET /api/events` (read): Server-Sent
+/// Events. Each event's id is `run:sequence`, the same on every replica,
+/// so a client that reconnects with `Last-Event-ID` to any of them gets
+/// exactly what it missed.
+struct EventRoutes {
+    let state: ServerState
+
+    func register(on group: RouterGroup<RailyardRequestContext>) {
+        group.get("api/runs/:id/events") { request, context in
+            let id = try RunRoutes.runID(context)
+            var after: Int?
+            if let resume = try Self.lastEventID(request) {
+                guard resume.runID == nil || resume.runID == id else {
+                    throw Problem.badRequest("Last-Event-ID \(resume.runID ?? ""):\(resume.sequence) belongs to another run; this stream is run \(id)'s")
+                }
+                after = resume.sequence
+            }
+            guard let subscription = await state.events.subscribe(run: id, after: after) else {
+                throw Problem.notFound("no run has id \(id)")
+            }
+            return Self.response(subscription)
+        }
+
+        group.get("api/events") { request, _ in
+            let resume = try Self.lastEventID(request)
+            if let resume, resume.runID == nil {
+                throw Problem.badRequest("Last-Event-ID of the stream of every run is run:sequence, as its events' ids are")
+            }
+            let subscription = await state.events.subscribeToEverything(resume: resume.map { ($0.runID!, $0.sequence) })
+            return Self.response(subscription)
+        }
+    }
+
+    /// `Last-Event-ID` (header, as browsers send it on reconnecting), parsed.
+    static func lastEventID(_ request: Request) throws -> (runID: String?, sequence: Int)? {
+        guard let field = HTTPField.Name("Last-Event-ID"), let text = request.headers[field], !text.isEmpty else { return nil }
+        guard let parsed = RunEvent.parseID(text) else {
+            throw Problem.badRequest("Last-Event-ID '\(text.prefix(80))' is not an event id of this stream (run:sequence)")
+        }
+        return parsed
+    }
+
+    static let retry = Array("retry: 2000\n\n".utf8)
+    static let heartbeat = Array(": heartbeat\n\n".utf8)
+
+    static func response(_ subscription: EventHub.Subscription) -> Response {
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            // Also when the client has gone and a write failed: nothing more is kept for it.
+            defer { subscription.leave() }
+            try await writer.write(ByteBuffer(bytes: retry))
+            for await item in subscription.stream {
+                switch item {
+                case .frame(let bytes): try await writer.write(ByteBuffer(bytes: bytes))
+                case .heartbeat: try await writer.write(ByteBuffer(bytes: heartbeat))
+                }
+            }
+            try await writer.finish(nil)
+        })
+    }
+}
