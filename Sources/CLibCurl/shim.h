@@ -31,3 +31,10 @@ static inline CURLcode railyard_curl_setopt_callback(CURL *handle, CURLoption op
 static inline CURLcode railyard_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
+
+typedef int (*railyard_curl_progress_callback)(void *context, curl_off_t download_total, curl_off_t download_now,
+                                               curl_off_t upload_total, curl_off_t upload_now);
+
+static inline CURLcode railyard_curl_setopt_progress(CURL *handle, railyard_curl_progress_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, value);
+}

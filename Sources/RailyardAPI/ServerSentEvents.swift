@@ -18,13 +18,38 @@ public struct ServerSentEvent: Sendable, Equatable {
         var text = ""
         if let id { text += "id: \(Self.oneLine(id))\n" }
         if let event { text += "event: \(Self.oneLine(event))\n" }
-        for line in data.split(separator: "\n", omittingEmptySubsequences: false) { text += "data: \(line)\n" }
+        for line in Self.lines(data) { text += "data: \(line)\n" }
         text += "\n"
         return Array(text.utf8)
     }
 
+    /// Without line breaks (on scalars: "\r\n" is one Character).
     static func oneLine(_ text: String) -> String {
-        String(text.filter { $0 != "\n" && $0 != "\r" })
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.filter { $0 != "\n" && $0 != "\r" })
+        return String(scalars)
+    }
+
+    /// The lines of `text`, split at LF, CR or CRLF, as a reader splits them.
+    static func lines(_ text: String) -> [String] {
+        var lines: [String] = []
+        var current = String.UnicodeScalarView()
+        var afterCR = false
+        for scalar in text.unicodeScalars {
+            if afterCR && scalar == "\n" {
+                afterCR = false
+                continue
+            }
+            afterCR = scalar == "\r"
+            if scalar == "\n" || scalar == "\r" {
+                lines.append(String(current))
+                current = String.UnicodeScalarView()
+            } else {
+                current.append(scalar)
+            }
+        }
+        lines.append(String(current))
+        return lines
     }
 
     /// A run event as its stream sends it: id `run:sequence`, named by kind, JSON data.

@@ -66,10 +66,33 @@ public struct HTTPClient: Sendable {
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     public func send(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+        let received = ResponseBuffer()
+        try perform(request, into: received, streaming: false)
+        return received.response
+    }
+
+    /// Sends a request whose answer goes on (an event stream): a 2xx body is
+    /// handed to `onData` as it arrives, until it ends, `onData` returns
+    /// false or `shouldStop` (asked about once a second) says so. Other
+    /// answers are returned whole. A stream silent for `silence` seconds fails.
+    public func stream(_ request: HTTPRequest, silence: Double, onData: @escaping ([UInt8]) -> Bool,
+                       shouldStop: @escaping () -> Bool) throws(HTTPClientError) -> (response: HTTPResponse, stopped: Bool) {
+        let received = ResponseBuffer()
+        received.onData = onData
+        received.shouldStop = shouldStop
+        received.silence = silence
+        do {
+            try perform(request, into: received, streaming: true)
+        } catch {
+            guard received.stopped else { throw error }
+        }
+        return (received.response, received.stopped)
+    }
+
+    private func perform(_ request: HTTPRequest, into received: ResponseBuffer, streaming: Bool) throws(HTTPClientError) {
         _ = Self.globalInit
         guard let handle = curl_easy_init() else { throw .transfer("curl_easy_init failed") }
         defer { curl_easy_cleanup(handle) }
-        let received = ResponseBuffer()
         let context = Unmanaged.passUnretained(received).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -83,7 +106,22 @@ public struct HTTPClient: Sendable {
             railyard_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
             if direct { railyard_curl_setopt_string(handle, CURLOPT_NOPROXY, "*") }
             railyard_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000))
-            railyard_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(totalTimeout * 1000))
+            if streaming {
+                // No end is due: a stream that stops talking (heartbeats included) is dead.
+                railyard_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+                railyard_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(received.silence)))
+                railyard_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+                railyard_curl_setopt_progress(handle) { context, _, _, _, _ in
+                    guard let context else { return 0 }
+                    let buffer = Unmanaged<ResponseBuffer>.fromOpaque(context).takeUnretainedValue()
+                    guard buffer.shouldStop?() == true else { return 0 }
+                    buffer.stopped = true
+                    return 1
+                }
+                railyard_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context)
+            } else {
+                railyard_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(totalTimeout * 1000))
+            }
             railyard_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
             railyard_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
             railyard_curl_setopt_long(handle, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
@@ -92,9 +130,8 @@ public struct HTTPClient: Sendable {
             railyard_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errors.baseAddress)
             railyard_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
                 guard let data, let context else { return 0 }
-                Unmanaged<ResponseBuffer>.fromOpaque(context).takeUnretainedValue()
-                    .body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
-                return size * count
+                let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+                return Unmanaged<ResponseBuffer>.fromOpaque(context).takeUnretainedValue().receive(bytes) ? size * count : 0
             }
             railyard_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
             railyard_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
@@ -113,13 +150,13 @@ public struct HTTPClient: Sendable {
             }
             return curl_easy_perform(handle)
         }
+        var status = 0
+        railyard_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        received.status = status
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer).isEmpty ? String(cString: curl_easy_strerror(code)) : String(cString: errorBuffer)
             throw Self.error(for: code, detail: detail)
         }
-        var status = 0
-        railyard_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: received.headers, body: received.body)
     }
 
     static func error(for code: CURLcode, detail: String) -> HTTPClientError {
@@ -146,9 +183,33 @@ public struct HTTPClient: Sendable {
 final class ResponseBuffer {
     var body = Data()
     var headers: [String: String] = [:]
+    var status = 0
+    private var lineStatus = 0
+    /// For a stream: where a 2xx body goes, and whether to stop.
+    var onData: (([UInt8]) -> Bool)?
+    var shouldStop: (() -> Bool)?
+    var silence = 45.0
+    var stopped = false
+
+    var response: HTTPResponse { HTTPResponse(status: status, headers: headers, body: body) }
+
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let onData, (200..<300).contains(lineStatus) else {
+            body.append(bytes.bindMemory(to: UInt8.self))
+            return true
+        }
+        guard onData(Array(bytes)) else {
+            stopped = true
+            return false
+        }
+        return true
+    }
 
     func addHeader(_ line: String) {
-        if line.hasPrefix("HTTP/") { headers.removeAll() }  // a new response (after a 100 or a redirect)
+        if line.hasPrefix("HTTP/") {  // a new response (after a 100 or a redirect)
+            headers.removeAll()
+            lineStatus = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        }
         guard let colon = line.firstIndex(of: ":") else { return }
         let name = line[..<colon].lowercased()
         let value = String(line[line.index(after: colon)...].drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())

@@ -93,6 +93,12 @@ struct APIClient {
         } catch {
             throw CLIError(.unreachable, "\(baseURL): \(error)")
         }
+        try checkAllowed(response)
+        return response
+    }
+
+    /// 401 and 403 as the CLI's errors, with where the token came from.
+    private func checkAllowed(_ response: HTTPResponse) throws {
         switch response.status {
         case 401:
             let hint: String
@@ -106,8 +112,32 @@ struct APIClient {
         case 403:
             throw CLIError(.notAllowed, "not allowed: \(Self.problem(response) ?? "this needs the admin token")")
         default:
-            return response
+            return
         }
+    }
+
+    /// Reads an event stream, handing its bytes to `onData`; see `HTTPClient.stream`.
+    /// Returns the status (the stream's 200, or the refusal's), whether the
+    /// answer is an event stream at all, and whether it was stopped.
+    func stream(_ path: String, lastEventID: String?, onData: @escaping ([UInt8]) -> Bool,
+                shouldStop: @escaping () -> Bool) throws -> (status: Int, isStream: Bool, stopped: Bool) {
+        var headers = [("Accept", "text/event-stream")]
+        if let token {
+            if let insecureRefusal { throw CLIError(.usage, insecureRefusal) }
+            headers.append(("Authorization", "Bearer \(token)"))
+        }
+        if let lastEventID { headers.append(("Last-Event-ID", lastEventID)) }
+        let result: (response: HTTPResponse, stopped: Bool)
+        do {
+            // Heartbeats come every 15 s: three missed, and the connection is taken for dead.
+            result = try http.stream(HTTPRequest(method: "GET", url: baseURL + path, headers: headers), silence: 45,
+                                     onData: onData, shouldStop: shouldStop)
+        } catch {
+            throw CLIError(.unreachable, "\(baseURL): \(error)")
+        }
+        try checkAllowed(result.response)
+        let isStream = result.response.headers["content-type"]?.hasPrefix("text/event-stream") == true
+        return (result.response.status, isStream, result.stopped)
     }
 
     /// The response when it is a success, else a failure naming the server's reason.

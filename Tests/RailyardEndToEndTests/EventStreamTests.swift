@@ -194,4 +194,45 @@ struct EventStreamTests {
                                                          "-H", "Authorization: Bearer \(APIServer.readToken)", api.baseURL + "/api/events"])
         #expect(types.stdout == "text/event-stream")
     }
+
+    /// `railyard_http_requests_total` for a route and method, from /metrics.
+    static func requests(_ api: APIServer, route: String, method: String = "GET") throws -> Int {
+        let text = try api.requestSync("GET", "/metrics", token: .read).text
+        return text.split(separator: "\n").filter { $0.hasPrefix("railyard_http_requests_total{route=\"\(route)\",method=\"\(method)\"") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
+    }
+
+    @Test func theCLIFollowsARunThroughItsStream() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(Self.slowFolder)
+        let api = try APIServer(conninfo: database.conninfo, folder: folder)
+        let environment = ["RAILYARD_URL": api.baseURL, "RAILYARD_TOKEN": APIServer.adminToken]
+        let migrate = try Subprocess.run(RepositoryPaths.cliBinary, ["migrate"], environment: environment, timeout: 60)
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        for file in ["1_first.sql", "2_slow.sql", "3_slower.sql", "4_last.sql"] {
+            #expect(migrate.stdout.contains("✓ Completed migration: \(file)"), "\(migrate.stdout)")
+        }
+        #expect(migrate.stdout.contains("4 migrations applied"))
+        // One stream for the whole run, and one look at its end, where polling would have asked fifteen times and more.
+        #expect(try Self.requests(api, route: "/api/runs/{id}/events") == 1)
+        #expect(try Self.requests(api, route: "/api/runs/{id}") == 1)
+
+        let id = try #require(try api.requestSync("GET", "/api/runs", token: .read).json["runs"].flatMap { ($0 as? [[String: Any]])?.first?["id"] as? String })
+        let followed = try Subprocess.run(RepositoryPaths.cliBinary, ["runs", id, "--follow"], environment: environment, timeout: 30)
+        #expect(followed.status == 0, "\(followed.stderr)")
+        #expect(followed.stdout.contains("✓ Completed migration: 3_slower.sql"), "\(followed.stdout)")
+        #expect(try Self.requests(api, route: "/api/runs/{id}/events") == 2)
+    }
+
+    @Test func theCLIPollsAServerWithoutAStream() throws {
+        let finished = #"{"id":"0c5e1f0e-0000-4000-8000-000000000009","status":"succeeded","trigger":"api","started_at":"2026-12-01T10:00:00.000Z","finished_at":"2026-12-01T10:00:01.000Z","dry_run":false,"steps":[{"version":"1","filename":"1_a.sql","status":"applied","duration_ms":4}]}"#
+        let old = try ScriptedServer(status: 200, body: finished)
+        let followed = try Subprocess.run(RepositoryPaths.cliBinary, ["runs", "0c5e1f0e-0000-4000-8000-000000000009", "--follow"],
+                                          environment: ["RAILYARD_URL": "http://127.0.0.1:\(old.port)", "RAILYARD_TOKEN": "t"], timeout: 30)
+        #expect(followed.status == 0, "\(followed.stderr)")
+        #expect(followed.stdout.contains("✓ Completed migration: 1_a.sql"), "\(followed.stdout)")
+        let targets = old.requests.compactMap { $0["target"] as? String }
+        #expect(targets.contains("/api/runs/0c5e1f0e-0000-4000-8000-000000000009/events"), "\(old.requests)")
+        #expect(targets.last == "/api/runs/0c5e1f0e-0000-4000-8000-000000000009", "\(old.requests)")
+    }
 }

@@ -62,9 +62,8 @@ public struct RunEventDeriver: Sendable {
                 openWait = (currentSequence, current)
             }
             guard step.status.isFinished else { continue }
-            var ended = step
-            ended.notices = nil
-            add(RunEvent(runID: id, sequence: base + 900, kind: .step, message: Self.stepLine(step, dryRun: run.dryRun), position: index, step: ended))
+            // Notices come along where the server running the migration tells them.
+            add(RunEvent(runID: id, sequence: base + 900, kind: .step, message: Self.stepLine(step, dryRun: run.dryRun), position: index, step: step))
             add(RunEvent(runID: id, sequence: base + 901, kind: .log, message: Self.stepLine(step, dryRun: run.dryRun), position: index))
         }
         if let current, let currentSequence, currentSequence < Self.stride {
