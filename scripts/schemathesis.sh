@@ -33,7 +33,9 @@ done
 [[ -n $port ]] || { echo "server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 
 run() {
-  "${SCHEMATHESIS_BIN:-.venv/bin/schemathesis}" run openapi.yaml --url "http://127.0.0.1:$port" \
+  # GET /api/events never ends (it is a live stream), which a fuzzer cannot wait for;
+  # EventStreamTests read it. A run's own stream ends, and is fuzzed.
+  "${SCHEMATHESIS_BIN:-.venv/bin/schemathesis}" run openapi.yaml --url "http://127.0.0.1:$port" --exclude-path /api/events \
     -H "Authorization: Bearer $admin" --checks all --max-examples "$examples" --workers 2 --no-color --seed 1 "$@"
 }
 status=0

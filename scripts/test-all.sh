@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: the Swift suites, schemathesis against the served API, the
+# Every test: the Swift suites, schemathesis against the served API, the dashboard in a browser, the
 # checks of the Railway deployment files and the short reliability suites.
 # Run through scripts/with-test-postgres.sh (make test does).
 set -uo pipefail
@@ -14,8 +14,11 @@ schemathesis_status=$?
 deployment_status=$?
 # The image's default command and the app's pre-deploy gate, run for real.
 .venv/bin/python Tests/deployment/check_runtime.py || deployment_status=1
+# The dashboard in a real headless browser.
+.venv/bin/python Tests/dashboard/check_dashboard.py
+dashboard_status=$?
 # Last: these stop and restart the test PostgreSQL.
 .venv/bin/python Tests/reliability/run.py
 reliability_status=$?
-echo "swift test exit $swift_status, schemathesis exit $schemathesis_status, deployment checks exit $deployment_status, reliability exit $reliability_status"
-(( swift_status == 0 && schemathesis_status == 0 && deployment_status == 0 && reliability_status == 0 ))
+echo "swift test exit $swift_status, schemathesis exit $schemathesis_status, deployment checks exit $deployment_status, dashboard exit $dashboard_status, reliability exit $reliability_status"
+(( swift_status == 0 && schemathesis_status == 0 && deployment_status == 0 && dashboard_status == 0 && reliability_status == 0 ))

@@ -15,6 +15,7 @@ public func buildApplication(_ configuration: ServerConfiguration, registry: Pro
     router.add(middleware: LogRequestsMiddleware(.debug))
     HealthRoutes(state: state).register(on: router)
     MetaRoutes(state: state).registerPublic(on: router)
+    DashboardRoutes().register(on: router)
 
     let protected = router.group()
         .add(middleware: BearerAuthMiddleware(adminToken: configuration.adminToken, readToken: configuration.readToken))
@@ -57,7 +58,7 @@ enum RouteTable {
         (["api", "health"], "GET"), (["api", "migrations"], "GET"), (["api", "migrations", "*"], "GET"),
         (["api", "migrations", "*", "rollback-scaffold"], "POST"), (["api", "migrations", "*", "repair"], "POST"), (["api", "runs"], "GET, POST"),
         (["api", "runs", "*"], "GET"), (["api", "runs", "*", "cancel"], "POST"),
-        (["api", "runs", "*", "events"], "GET"), (["api", "events"], "GET"), ([], "GET"),
+        (["api", "runs", "*", "events"], "GET"), (["api", "events"], "GET"), ([], "GET"), (["dashboard.css"], "GET"), (["dashboard.js"], "GET"), (["favicon.svg"], "GET"),
         (["api", "schema"], "GET"), (["api", "schema", "drift"], "GET"), (["metrics"], "GET"), (["openapi.yaml"], "GET"),
     ]
 

@@ -97,7 +97,7 @@ struct RunEventDeriverTests {
 
     @Test(arguments: [
         ("0c5e1f0e-0000-4000-8000-000000000001:2001", "0c5e1f0e-0000-4000-8000-000000000001", 2001),
-        ("0C5E1F0E-0000-4000-8000-000000000001:7", "0c5e1f0e-0000-4000-8000-000000000001", 7), (" 42 ", nil, 42),
+        ("0C5E1F0E-0000-4000-8000-000000000001:7", "0c5e1f0e-0000-4000-8000-000000000001", 7), ("42", nil, 42),
     ])
     func eventIdsParse(text: String, runID: String?, sequence: Int) {
         let parsed = RunEvent.parseID(text)
@@ -105,7 +105,7 @@ struct RunEventDeriverTests {
         #expect(parsed?.sequence == sequence)
     }
 
-    @Test(arguments: ["", "yesterday", "not-a-uuid:4", "0c5e1f0e-0000-4000-8000-000000000001:-1", "0c5e1f0e-0000-4000-8000-000000000001:x"])
+    @Test(arguments: ["", "yesterday", "+5", " 42", "1234567890123456789", "not-a-uuid:4", "0c5e1f0e-0000-4000-8000-000000000001:-1", "0c5e1f0e-0000-4000-8000-000000000001:x"])
     func otherIdsDoNot(text: String) {
         #expect(RunEvent.parseID(text) == nil)
     }

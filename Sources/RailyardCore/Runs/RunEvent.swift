@@ -50,13 +50,16 @@ public struct RunEvent: Sendable, Codable {
     /// resumes either stream on any replica.
     public var id: String { "\(runID):\(sequence)" }
 
-    /// `runID:sequence` (or a bare sequence, for a run's own stream).
+    /// `runID:sequence` (or a bare sequence, for a run's own stream); the
+    /// sequence is 1 to 18 digits, nothing else.
     public static func parseID(_ text: String) -> (runID: String?, sequence: Int)? {
-        let trimmed = text.trimmed()
-        guard let colon = trimmed.lastIndex(of: ":") else { return Int(trimmed).map { (nil, $0) } }
-        guard let sequence = Int(trimmed[trimmed.index(after: colon)...]), sequence >= 0 else { return nil }
-        let runID = String(trimmed[..<colon]).lowercased()
-        guard UUID(uuidString: runID) != nil else { return nil }
+        let colon = text.lastIndex(of: ":")
+        let digits = colon.map { text[text.index(after: $0)...] } ?? text[...]
+        guard (1...18).contains(digits.utf8.count), digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+              let sequence = Int(digits) else { return nil }
+        guard let colon else { return (nil, sequence) }
+        let runID = String(text[..<colon]).lowercased()
+        guard runID.utf8.count == 36, UUID(uuidString: runID) != nil else { return nil }
         return (runID, sequence)
     }
 

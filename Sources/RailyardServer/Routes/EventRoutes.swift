@@ -13,13 +13,9 @@ struct EventRoutes {
     func register(on group: RouterGroup<RailyardRequestContext>) {
         group.get("api/runs/:id/events") { request, context in
             let id = try RunRoutes.runID(context)
-            var after: Int?
-            if let resume = try Self.lastEventID(request) {
-                guard resume.runID == nil || resume.runID == id else {
-                    throw Problem.badRequest("Last-Event-ID \(resume.runID ?? ""):\(resume.sequence) belongs to another run; this stream is run \(id)'s")
-                }
-                after = resume.sequence
-            }
+            // Another run's id says nothing was received of this one: all of it is sent.
+            let resume = try Self.lastEventID(request)
+            let after = resume.flatMap { $0.runID == nil || $0.runID == id ? $0.sequence : nil }
             guard let subscription = await state.events.subscribe(run: id, after: after) else {
                 throw Problem.notFound("no run has id \(id)")
             }
@@ -39,7 +35,7 @@ struct EventRoutes {
     /// `Last-Event-ID` (header, as browsers send it on reconnecting), parsed.
     static func lastEventID(_ request: Request) throws -> (runID: String?, sequence: Int)? {
         guard let field = HTTPField.Name("Last-Event-ID"), let text = request.headers[field], !text.isEmpty else { return nil }
-        guard let parsed = RunEvent.parseID(text) else {
+        guard text.utf8.count <= 100, let parsed = RunEvent.parseID(text) else {
             throw Problem.badRequest("Last-Event-ID '\(text.prefix(80))' is not an event id of this stream (run:sequence)")
         }
         return parsed
