@@ -7,6 +7,7 @@ fresh database; rounds are interleaved and ratios are paired per round, then
 the median is reported. Prints one table and writes BENCHMARKS.md.
 A benchmark, not a test: it asserts nothing.
 """
+import json
 import os
 import pathlib
 import platform
@@ -14,6 +15,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -207,10 +209,10 @@ def instructions(command, env=None):
 
 # MARK: the API
 
-def start_server(database):
+def start_server(database, migrations=None):
     state = WORK / "server-state"
-    env = dict(railyard_env(database), PORT="0", HOST="127.0.0.1", RAILYARD_ADMIN_TOKEN="bench", RAILYARD_STATE_DIR=str(state),
-               MIGRATIONS_DIR=str(generate(1000) / "migrations"), LOG_LEVEL="info")
+    env = dict(railyard_env(database), PORT="0", HOST="127.0.0.1", RAILYARD_ADMIN_TOKEN="bench", RAILYARD_READ_TOKEN="bench-read",
+               RAILYARD_STATE_DIR=str(state), MIGRATIONS_DIR=str(migrations or generate(1000) / "migrations"), LOG_LEVEL="info")
     log = open(WORK / "server.log", "w")
     process = subprocess.Popen([str(RELEASE / "railyard-server"), "serve"], env=env, stdout=log, stderr=log)
     for _ in range(300):
@@ -274,6 +276,20 @@ def bench_api(database):
         curl = per_call(["curl", "-sf", base + "/api/health"], 100)
         return {"health_rate": health_rate, "select1": select1, "p99": p99, "idle": idle, "loaded": loaded,
                 "cli": cli, "curl": curl, "errors": health_errors + list_errors}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def bench_events(subscribers=200, n=100):
+    """A run of n migrations followed by `subscribers` clients of GET /api/events at once."""
+    database = fresh_database()
+    process, port = start_server(database, generate(n) / "migrations")
+    try:
+        time.sleep(1)
+        output = run([sys.executable, str(ROOT / "scripts" / "sse-subscribers.py"), str(port), "bench-read", "bench",
+                      str(process.pid), str(subscribers)]).stdout
+        return json.loads(output)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -355,6 +371,11 @@ def main():
         row("server RSS idle", f"{api['idle']:.1f} MiB", "≤ 40 MiB", api["idle"] <= 40)
         row("server RSS peak under load", f"{api['loaded']:.1f} MiB", "≤ 80 MiB", api["loaded"] <= 80)
         row("non-2xx responses under load", str(api["errors"]), "0", api["errors"] == 0)
+    events = bench_events()
+    every = events["finished"] == events["subscribers"] and events["identical"] and len(events["steps"]) == 200
+    row(f"event stream: {events['subscribers']} subscribers during a run of 100", f"{'all' if every else 'NOT all'} got every event "
+        f"({events['events'][0]} each) in {events['seconds']:.2f} s", "all", every)
+    row("event stream: server RSS peak with 200 subscribers", f"{events['peak_rss_mib']:.1f} MiB", "≤ 80 MiB", events["peak_rss_mib"] <= 80)
     shadow, throwaway, verify_ratio = bench_verify(generate(1000), floor_1000)
     row("verify 1000 (replay, re-run and down checks, 1 run): scratch database on the bench server",
         f"{shadow:.1f} s ({verify_ratio:.1f}× per-file floor)", "", None)

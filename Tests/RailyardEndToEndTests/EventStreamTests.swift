@@ -235,4 +235,28 @@ struct EventStreamTests {
         #expect(targets.contains("/api/runs/0c5e1f0e-0000-4000-8000-000000000009/events"), "\(old.requests)")
         #expect(targets.last == "/api/runs/0c5e1f0e-0000-4000-8000-000000000009", "\(old.requests)")
     }
+
+    @Test func twoHundredSubscribersGetEveryEventWithinTheMemoryBudget() throws {
+        let database = try TestDatabase.create()
+        var files: [String: String] = [:]
+        for index in 1...20 {
+            files[String(format: "%02d_table.sql", index)] = "CREATE TABLE t\(index) (id int);\nSELECT pg_sleep(0.05);"
+        }
+        let folder = try MigrationFolder(files)
+        let api = try APIServer(conninfo: database.conninfo, folder: folder)
+        let script = RepositoryPaths.root.appendingPathComponent("scripts/sse-subscribers.py").path
+        let result = try Subprocess.run("/usr/bin/env", ["python3", script, String(api.port), APIServer.readToken, APIServer.adminToken,
+                                                         String(api.process.pid), "200"], timeout: 180)
+        #expect(result.status == 0, "\(result.stderr)")
+        let figures = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect(figures["finished"] as? Int == 200, "every subscriber saw the run end: \(figures)")
+        #expect(figures["identical"] as? Bool == true, "all got the same events: \(figures)")
+        #expect(figures["in_order"] as? Bool == true)
+        let steps = figures["steps"] as? [String] ?? []
+        #expect(steps == files.keys.sorted().flatMap { ["\($0) running", "\($0) applied"] }, "every step: \(steps)")
+        #expect(figures["run_status"] as? String == "succeeded")
+        // The budget is the release build's (make bench measures it); this debug build must keep within it too.
+        let peak = try #require(figures["peak_rss_mib"] as? Double)
+        #expect(peak <= 80, "peak RSS \(peak) MiB with 200 subscribers")
+    }
 }
