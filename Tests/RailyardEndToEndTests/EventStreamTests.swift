@@ -179,6 +179,20 @@ struct EventStreamTests {
         #expect(stream.stdout.components(separatedBy: ": heartbeat\n\n").count - 1 >= 3, "\(stream.stdout)")
     }
 
+    @Test func sigtermEndsOpenStreamsAndTheServerStops() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();"])
+        let api = try APIServer(conninfo: database.conninfo, folder: folder)
+        let everything = try Self.follow(api, "/api/events")
+        let id = try #require(try api.requestSync("POST", "/api/runs", body: "{}").json["id"] as? String)
+        _ = try api.waitForRunSync(id)
+        #expect(eventually(timeout: 10) { Self.events(in: everything.stdout).last?.type == "end" })
+        // A dashboard left open must not hold a redeploy: Railway sends SIGTERM, then waits.
+        api.process.kill(SIGTERM)
+        #expect(api.process.wait(timeout: 10) == 0, "\(api.process.stderr)")
+        #expect(everything.wait(timeout: 10) == 0, "the stream ends cleanly, for the client to reconnect elsewhere")
+    }
+
     @Test func badRequestsAreAnsweredPlainly() throws {
         let database = try TestDatabase.create()
         let folder = try MigrationFolder(["1_a.sql": "CREATE TABLE a ();"])

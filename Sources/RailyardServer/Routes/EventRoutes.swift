@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import RailyardCore
+import ServiceLifecycle
 
 /// `GET /api/runs/{id}/events` and `GET /api/events` (read): Server-Sent
 /// Events. Each event's id is `run:sequence`, the same on every replica,
@@ -49,12 +50,18 @@ struct EventRoutes {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             // Also when the client has gone and a write failed: nothing more is kept for it.
             defer { subscription.leave() }
-            try await writer.write(ByteBuffer(bytes: retry))
-            for await item in subscription.stream {
-                switch item {
-                case .frame(let bytes): try await writer.write(ByteBuffer(bytes: bytes))
-                case .heartbeat: try await writer.write(ByteBuffer(bytes: heartbeat))
+            // On SIGTERM the stream ends (the client reconnects elsewhere with Last-Event-ID),
+            // else its open connection would keep the server from stopping.
+            try await withGracefulShutdownHandler {
+                try await writer.write(ByteBuffer(bytes: retry))
+                for await item in subscription.stream {
+                    switch item {
+                    case .frame(let bytes): try await writer.write(ByteBuffer(bytes: bytes))
+                    case .heartbeat: try await writer.write(ByteBuffer(bytes: heartbeat))
+                    }
                 }
+            } onGracefulShutdown: {
+                subscription.leave()
             }
             try await writer.finish(nil)
         })
