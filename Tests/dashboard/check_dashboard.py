@@ -175,6 +175,21 @@ def exercise(driver, base, server, folder):
     check("no console errors while following runs", errors == [], errors)
     driver.save_screenshot(str(ARTIFACTS / "dashboard.png"))
 
+    # The admin token cancels a run from the page: its migration rolls back.
+    (folder / "20260105000000_broken.sql").write_text("CREATE TABLE audit (id bigint);\nSELECT pg_sleep(30);\n")
+    time.sleep(1.1)
+    driver.find_element(By.ID, "start-run").send_keys(Keys.ENTER)
+    check("a slow run is followed", eventually(lambda: step_statuses(driver) == ["running"]
+                                                and driver.find_element(By.ID, "live-run").get_attribute("data-status") == "running"))
+    cancel = driver.find_element(By.ID, "cancel-run")
+    check("it can be cancelled", eventually(lambda: cancel.is_enabled()))
+    cancel.send_keys(Keys.ENTER)
+    check("the page shows it cancelled", eventually(lambda: driver.find_element(By.ID, "live-run").get_attribute("data-status") == "cancelled"),
+          driver.find_element(By.ID, "live-run").get_attribute("data-status"))
+    check("the history shows who cancelled it", eventually(lambda: "cancelled" in text(driver, "runs")))
+    errors = console_errors(driver)
+    check("no console errors while cancelling", errors == [], errors)
+
     # A phone's width: nothing wider than the screen, everything still reachable.
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True})
     driver.get(base + "/")
