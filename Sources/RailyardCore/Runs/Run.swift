@@ -127,6 +127,21 @@ public struct LockWait: Sendable, Codable, Equatable {
     }
 }
 
+extension LockWait {
+    /// The wait in words, as the CLI and the event stream's log say it.
+    public var summary: String {
+        let holder = holder.map { " (\($0))" } ?? ""
+        switch kind {
+        case .migrationLock:
+            return "waiting for the migration lock" + holder
+        case .tableLock:
+            return "\(filename ?? "a migration") waits for \(self.holder ?? "a lock") (attempt \(attempt ?? 1) of \(attempts ?? 1))"
+        case .retryBackoff:
+            return "\(filename ?? "a migration") timed out on a lock; attempt \(attempt ?? 2) of \(attempts ?? 2) follows" + holder
+        }
+    }
+}
+
 public struct RunStep: Sendable, Codable, Equatable {
     public var version: String
     public var filename: String

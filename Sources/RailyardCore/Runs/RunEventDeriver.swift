@@ -44,7 +44,7 @@ public struct RunEventDeriver: Sendable {
         let current = run.status.isFinished ? nil : run.wait
         let currentSequence = current.map { waitSequence($0, in: run) }
         if let open = openWait, open.sequence != currentSequence {
-            add(RunEvent(runID: id, sequence: open.sequence + 1, kind: .wait, message: "no longer waiting: \(Self.describe(open.wait))"))
+            add(RunEvent(runID: id, sequence: open.sequence + 1, kind: .wait, message: "no longer waiting: \(open.wait.summary)"))
             openWait = nil
         }
         for (index, step) in run.steps.enumerated() {
@@ -58,7 +58,7 @@ public struct RunEventDeriver: Sendable {
                 add(RunEvent(runID: id, sequence: base, kind: .step, message: "started \(step.filename)", position: index, step: started))
             }
             if let current, let currentSequence, currentSequence > base, currentSequence < base + 900 {
-                add(RunEvent(runID: id, sequence: currentSequence, kind: .wait, message: Self.describe(current), wait: current))
+                add(RunEvent(runID: id, sequence: currentSequence, kind: .wait, message: current.summary, wait: current))
                 openWait = (currentSequence, current)
             }
             guard step.status.isFinished else { continue }
@@ -67,7 +67,7 @@ public struct RunEventDeriver: Sendable {
             add(RunEvent(runID: id, sequence: base + 901, kind: .log, message: Self.stepLine(step, dryRun: run.dryRun), position: index))
         }
         if let current, let currentSequence, currentSequence < Self.stride {
-            add(RunEvent(runID: id, sequence: currentSequence, kind: .wait, message: Self.describe(current), wait: current))
+            add(RunEvent(runID: id, sequence: currentSequence, kind: .wait, message: current.summary, wait: current))
             openWait = (currentSequence, current)
         }
         if run.status.isFinished {
@@ -115,16 +115,6 @@ public struct RunEventDeriver: Sendable {
         case .succeeded: return "run succeeded: \(count)"
         case .cancelled: return "run cancelled\(run.cancelledBy.map { " by \($0)" } ?? ""): \(count)"
         default: return "run failed: \(count)" + (run.error.map { "; \($0.description)" } ?? "")
-        }
-    }
-
-    static func describe(_ wait: LockWait) -> String {
-        let holder = wait.holder.map { " held by \($0)" } ?? ""
-        switch wait.kind {
-        case .migrationLock: return "waiting for the migration lock\(holder)"
-        case .tableLock: return "\(wait.filename ?? "a migration") waits for a lock\(holder)"
-        case .retryBackoff:
-            return "\(wait.filename ?? "a migration") timed out on a lock; attempt \(wait.attempt ?? 2) of \(wait.attempts ?? 2) follows"
         }
     }
 }

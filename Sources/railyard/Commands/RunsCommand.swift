@@ -87,17 +87,7 @@ enum RunRenderer {
         return lines.joined(separator: "\n")
     }
 
-    static func wait(_ wait: LockWait) -> String {
-        let holder = wait.holder.map { " (\($0))" } ?? ""
-        switch wait.kind {
-        case .migrationLock:
-            return "waiting for the migration lock" + holder
-        case .tableLock:
-            return "\(wait.filename ?? "a migration") waits for \(wait.holder ?? "a lock") (attempt \(wait.attempt ?? 1) of \(wait.attempts ?? 1))"
-        case .retryBackoff:
-            return "\(wait.filename ?? "a migration") timed out on a lock; attempt \(wait.attempt ?? 2) of \(wait.attempts ?? 2) follows" + holder
-        }
-    }
+    static func wait(_ wait: LockWait) -> String { wait.summary }
 
     static func failure(_ error: RunFailure) -> String {
         Terminal.paint("✗ ", .red) + error.description
