@@ -69,7 +69,7 @@ bench: deps .venv/.tools-ready
 	.venv/bin/pip install --quiet --disable-pip-version-check $(BENCH_PYTHON)
 	$(SWIFT) build -c release --static-swift-stdlib --product railyard-server --scratch-path .build-static
 	$(SWIFT) build -c release --static-swift-stdlib --product railyard --scratch-path .build-static
-	scripts/with-test-postgres.sh .venv/bin/python scripts/bench.py
+	RAILYARD_TEST_PG_TCP=1 scripts/with-test-postgres.sh .venv/bin/python scripts/bench.py
 
 clean:
 	rm -rf .build

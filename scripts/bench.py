@@ -27,11 +27,22 @@ if not (RELEASE / "railyard-server").exists():
     RELEASE = ROOT / ".build" / "release"
 CLI = RELEASE / "railyard"
 VENV = ROOT / ".venv" / "bin"
+# make bench's PostgreSQL listens on TCP loopback, as clients on Railway reach theirs.
 CONNINFO = os.environ["RAILYARD_TEST_DATABASE_URL"]
-SOCKET_DIR = re.search(r"host=(\S+)", CONNINFO).group(1)
+HOST = re.search(r"host=(\S+)", CONNINFO).group(1)
+PORT = re.search(r"port=(\d+)", CONNINFO).group(1)
+# The server's own psql, not Debian's wrapper script in /usr/bin (a Perl start-up on every call).
+PSQL = str(pathlib.Path(os.environ.get("RAILYARD_TEST_PG_BIN", "/usr/lib/postgresql/15/bin")) / "psql")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 WORK = pathlib.Path(tempfile.mkdtemp(prefix="railyard-bench-"))
-ENV = dict(os.environ, PGHOST=SOCKET_DIR, PGUSER="postgres", PGDATABASE="postgres")
+ENV = dict(os.environ, PGHOST=HOST, PGPORT=PORT, PGUSER="postgres", PGDATABASE="postgres")
+
+
+def url(database, scheme="postgres"):
+    """A URL for the tools that take one (dbmate, yoyo)."""
+    if HOST.startswith("/"):
+        return f"{scheme}://postgres@/{database}?host={HOST}"
+    return f"{scheme}://postgres@{HOST}:{PORT}/{database}"
 
 
 def run(command, env=None, check=True, **kwargs):
@@ -48,7 +59,7 @@ def timed(command, env=None):
 
 
 def psql(sql, database="postgres"):
-    return run(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql]).stdout.strip()
+    return run([PSQL, "-qAt", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql]).stdout.strip()
 
 
 counter = [0]
@@ -110,19 +121,17 @@ def railyard_env(database):
 def apply_with(tool, base, database):
     migrations = str(base / "migrations")
     if tool == "psql per-file floor":
-        return timed(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(base / "floor.sql")])
+        return timed([PSQL, "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(base / "floor.sql")])
     if tool == "one-message floor":
         return one_message_floor(base, database)
     if tool == "psql, one transaction":
-        return timed(["psql", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(base / "single.sql")])
+        return timed([PSQL, "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(base / "single.sql")])
     if tool == "railyard":
         return timed([str(RELEASE / "railyard-server"), "migrate", "--dir", migrations], env=railyard_env(database))
     if tool == "dbmate":
-        url = f"postgres://postgres@/{database}?socket={SOCKET_DIR}&sslmode=disable"
-        return timed([str(VENV / "dbmate"), "--url", url, "--migrations-dir", migrations, "--no-dump-schema", "up"])
+        return timed([str(VENV / "dbmate"), "--url", dbmate_url(database), "--migrations-dir", migrations, "--no-dump-schema", "up"])
     if tool == "yoyo":
-        url = f"postgresql://postgres@/{database}?host={SOCKET_DIR}"
-        return timed([str(VENV / "yoyo"), "apply", "--batch", "--no-config-file", "--database", url, str(base / "yoyo")])
+        return timed([str(VENV / "yoyo"), "apply", "--batch", "--no-config-file", "--database", url(database, "postgresql"), str(base / "yoyo")])
     if tool == "sqitch":
         return timed(["sqitch", "--chdir", str(base / "sqitch"), "deploy", f"db:pg:{database}"])
     raise ValueError(tool)
@@ -140,6 +149,12 @@ def one_message_floor(base, database):
         return time.perf_counter() - start
     finally:
         connection.close()
+
+
+def dbmate_url(database):
+    if HOST.startswith("/"):
+        return f"postgres://postgres@/{database}?socket={HOST}&sslmode=disable"
+    return url(database) + "?sslmode=disable"
 
 
 def available(tool):
@@ -181,14 +196,14 @@ def bench_noop(base):
     apply_with("dbmate", base, dbmate_db) if available("dbmate") else None
     rows = {"psql reading the tracking table": [], "railyard migrate (no-op)": [], "railyard status": [], "dbmate up (no-op)": [],
             "dbmate status": []}
-    url = f"postgres://postgres@/{dbmate_db}?socket={SOCKET_DIR}&sslmode=disable"
+    dbmate = dbmate_url(dbmate_db)
     for _ in range(max(ROUNDS, 5)):
-        rows["psql reading the tracking table"].append(timed(["psql", "-qAt", "-d", database, "-c", "SELECT version, checksum FROM railyard_migrations"]))
+        rows["psql reading the tracking table"].append(timed([PSQL, "-qAt", "-d", database, "-c", "SELECT version, checksum FROM railyard_migrations"]))
         rows["railyard migrate (no-op)"].append(timed([str(RELEASE / "railyard-server"), "migrate", "--dir", str(base / "migrations")], env=env))
         rows["railyard status"].append(timed([str(RELEASE / "railyard-server"), "status", "--dir", str(base / "migrations")], env=env))
         if available("dbmate"):
-            rows["dbmate up (no-op)"].append(timed([str(VENV / "dbmate"), "--url", url, "--migrations-dir", str(base / "migrations"), "--no-dump-schema", "up"]))
-            rows["dbmate status"].append(timed([str(VENV / "dbmate"), "--url", url, "--migrations-dir", str(base / "migrations"), "status"]))
+            rows["dbmate up (no-op)"].append(timed([str(VENV / "dbmate"), "--url", dbmate, "--migrations-dir", str(base / "migrations"), "--no-dump-schema", "up"]))
+            rows["dbmate status"].append(timed([str(VENV / "dbmate"), "--url", dbmate, "--migrations-dir", str(base / "migrations"), "status"]))
     return {name: values for name, values in rows.items() if values}, database
 
 
@@ -397,7 +412,7 @@ def main():
     (ROOT / "BENCHMARKS.md").write_text(f"""# Benchmarks
 
 Latest `make bench` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}): {machine}; PostgreSQL {postgres} with fsync and
-synchronous_commit on; {ROUNDS} interleaved rounds, every tool on a fresh database each round, ratios paired
+synchronous_commit on, reached over {"TCP loopback" if not HOST.startswith("/") else "a Unix socket"}; {ROUNDS} interleaved rounds, every tool on a fresh database each round, ratios paired
 per round. Each figure is the median with the (min–max) of its rounds. Railyard is commit {build}, built release
 with the static Swift runtime as the image ships it.
 
@@ -406,7 +421,8 @@ with the static Swift runtime as the image ships it.
 The migration sets: N files, each creating a table with a foreign key to the previous one, an index, an added
 column and 3 inserted rows. "psql per-file floor" runs each file in its own transaction with a tracking insert
 in one session: the least a correct tool must do. "one-message floor" sends the same transactions as one
-simple-query message (one round trip, no client work between files). Client instructions are counted by
+simple-query message (one round trip, no client work between files). psql is the server's own binary
+(/usr/lib/postgresql/15/bin/psql), not Debian's wrapper script. Client instructions are counted by
 valgrind's callgrind. Reproduce with `make bench` (`BENCH_ROUNDS` sets the rounds; 5 by default).
 On a shared 2-core machine the apply ratios move by up to ±0.05 between runs: judge them over 5 rounds or more.
 """)

@@ -24,11 +24,17 @@ trap cleanup EXIT
 
 (cd / && "${as_pg[@]}" "$pg_bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1) \
   || { cat "$dir/initdb.log" >&2; exit 2; }
+# RAILYARD_TEST_PG_TCP=1: also listen on 127.0.0.1 (a free port), and hand out that address.
+listen="''" port=5432 host=$dir
+if [[ ${RAILYARD_TEST_PG_TCP:-} == 1 ]]; then
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  listen=127.0.0.1 host=127.0.0.1
+fi
 (cd / && "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/postgres.log" \
-  -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=200 -c fsync=on" start >/dev/null) \
+  -o "-c listen_addresses=$listen -p $port -c unix_socket_directories='$dir' -c max_connections=200 -c fsync=on" start >/dev/null) \
   || { cat "$dir/postgres.log" >&2; exit 2; }
 
-export RAILYARD_TEST_DATABASE_URL="host=$dir port=5432 user=postgres dbname=postgres"
+export RAILYARD_TEST_DATABASE_URL="host=$host port=$port user=postgres dbname=postgres"
 export RAILYARD_TEST_PG_BIN="$pg_bin"
 export RAILYARD_TEST_PG_DATA="$dir/data"
 echo "Test PostgreSQL running in $dir"

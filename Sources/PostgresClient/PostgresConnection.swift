@@ -150,6 +150,36 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
 
     private func pipelineNow(_ queries: [PipelineQuery], flushingAfter: Set<Int>,
                              succeeded: (Int) -> Void) throws(PostgresError) -> (index: Int, error: PostgresError)? {
+        var failure: (index: Int, error: PostgresError)?
+        try runPipeline(queries, flushingAfter: flushingAfter, syncingAfter: []) { index, outcome in
+            switch outcome {
+            case .success: if failure == nil { succeeded(index) }
+            case .failure(let error): if failure == nil { failure = (index, error) }
+            }
+        }
+        return failure
+    }
+
+    /// Sends `queries` as one pipeline (one round trip) with a Sync after
+    /// each index in `syncingAfter` and at the end, and returns what each
+    /// query gave. A failure skips only the rest of its segment (up to the
+    /// next Sync), which rolls back as one implicit transaction; a skipped
+    /// query's error says so. Throws only when the connection fails.
+    public func pipelineOutcomes(_ queries: [(sql: String, parameters: [String?])],
+                                 syncingAfter: Set<Int> = []) throws(PostgresError) -> [Result<QueryResult, PostgresError>] {
+        var outcomes: [Result<QueryResult, PostgresError>] = []
+        outcomes.reserveCapacity(queries.count)
+        try inFlight { () throws(PostgresError) in
+            try runPipeline(queries.map { .sql($0.sql, $0.parameters) }, flushingAfter: [], syncingAfter: syncingAfter,
+                            keepingRows: true) { _, outcome in outcomes.append(outcome) }
+        }
+        return outcomes
+    }
+
+    /// Sends the pipeline, then reads each query's outcome in order (rows
+    /// only when `keepingRows`) and each Sync's result.
+    private func runPipeline(_ queries: [PipelineQuery], flushingAfter: Set<Int>, syncingAfter: Set<Int>, keepingRows: Bool = false,
+                             outcome: (Int, Result<QueryResult, PostgresError>) -> Void) throws(PostgresError) {
         let connection = try live()
         guard PQenterPipelineMode(connection) == 1 else { throw connectionError(connection) }
         defer { PQexitPipelineMode(connection) }
@@ -168,34 +198,48 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
                 }
             }
             guard sent == 1 else { throw connectionError(connection) }
-            if flushingAfter.contains(index) && index < queries.count - 1 {
+            let last = index == queries.count - 1
+            if syncingAfter.contains(index) && !last {
+                guard PQpipelineSync(connection) == 1 else { throw connectionError(connection) }
+            } else if flushingAfter.contains(index) && !last {
                 guard PQsendFlushRequest(connection) == 1 else { throw connectionError(connection) }
             }
         }
         guard PQpipelineSync(connection) == 1 else { throw connectionError(connection) }
-        var failure: (index: Int, error: PostgresError)?
+        var segmentFailed = false
         for index in queries.indices {
             var sawResult = false
-            while let result = PQgetResult(connection) {
+            var result: Result<QueryResult, PostgresError>?
+            while let next = PQgetResult(connection) {
                 sawResult = true
-                let status = PQresultStatus(result)
-                if status == PGRES_FATAL_ERROR, failure == nil {
-                    failure = (index, Self.error(from: result, connection: connection))
+                let status = PQresultStatus(next)
+                if status == PGRES_FATAL_ERROR, result == nil {
+                    result = .failure(Self.error(from: next, connection: connection))
+                } else if status == PGRES_PIPELINE_ABORTED, result == nil {
+                    result = .failure(PostgresError(kind: .client, message: "not run: an earlier query of its pipeline failed"))
+                } else if result == nil && !Self.isCopy(status) {
+                    result = .success(keepingRows ? QueryResult(next) : QueryResult.empty)
                 }
-                PQclear(result)
+                PQclear(next)
                 if Self.isCopy(status) {
                     try leaveCopy(status, connection: connection)
-                    if failure == nil { failure = (index, Self.unexpectedCopy(status)) }
+                    if result == nil { result = .failure(Self.unexpectedCopy(status)) }
                 }
             }
-            if !sawResult && failure == nil { throw connectionError(connection) }
-            if failure == nil { succeeded(index) }
+            if !sawResult && segmentFailed {
+                result = .failure(PostgresError(kind: .client, message: "not run: an earlier query of its pipeline failed"))
+            }
+            guard let result else { throw connectionError(connection) }
+            if case .failure = result { segmentFailed = true }
+            outcome(index, result)
+            if syncingAfter.contains(index) || index == queries.count - 1 {
+                segmentFailed = false
+                guard let sync = PQgetResult(connection) else { throw connectionError(connection) }
+                let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+                PQclear(sync)
+                guard synced else { throw connectionError(connection) }
+            }
         }
-        guard let sync = PQgetResult(connection) else { throw connectionError(connection) }
-        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
-        PQclear(sync)
-        guard synced else { throw connectionError(connection) }
-        return failure
     }
 
     /// Notices (and warnings) the server sent since the last call.

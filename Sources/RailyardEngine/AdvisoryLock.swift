@@ -14,12 +14,21 @@ public struct AdvisoryLock {
     private static let keyExpression = "hashtextextended('railyard_migrations:' || $1, 0)"
 
     /// Waits up to `seconds`; `onWait` is called once if the lock is busy.
-    func acquire(waitingUpTo seconds: Double, cancellation: MigrationCancellation?, onWait: (String?) -> Void) throws {
+    /// `firstAttempt` is the row of a `tryLockQuery` already run on this
+    /// connection, which counts as the first try.
+    func acquire(waitingUpTo seconds: Double, cancellation: MigrationCancellation?, firstAttempt: [String?]? = nil,
+                 onWait: (String?) -> Void) throws {
         let deadline = Date().addingTimeInterval(seconds)
         var delay = 0.05
         var announced = false
+        var given = firstAttempt
         while true {
-            if try tryLock() { return }
+            if let row = given {
+                given = nil
+                if try taken(row) { return }
+            } else if try tryLock() {
+                return
+            }
             let holder = try? holderDescription()
             if !announced {
                 onWait(holder)
@@ -35,19 +44,32 @@ public struct AdvisoryLock {
     }
 
     func release() {
-        _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.keyExpression))", [schema])
+        let (sql, parameters) = releaseQuery
+        _ = try? connection.execute(sql, parameters)
     }
 
-    /// Takes the lock if it is free, and checks that this client talks to
-    /// the server session it started: behind a pooler the pid libpq was
-    /// given is the pooler's, not the server's.
+    var releaseQuery: (sql: String, parameters: [String?]) {
+        ("SELECT pg_advisory_unlock(\(Self.keyExpression))", [schema])
+    }
+
+    /// Takes the lock if it is free; its row goes to `taken(_:)`.
+    var tryLockQuery: (sql: String, parameters: [String?]) {
+        ("SELECT pg_try_advisory_lock(\(Self.keyExpression)), pg_backend_pid()", [schema])
+    }
+
     private func tryLock() throws -> Bool {
-        let row: [String?]
+        let (sql, parameters) = tryLockQuery
         do {
-            row = try connection.execute("SELECT pg_try_advisory_lock(\(Self.keyExpression)), pg_backend_pid()", [schema]).rows.first ?? []
-        } catch {
+            return try taken(connection.execute(sql, parameters).rows.first ?? [])
+        } catch let error as PostgresError {
             throw EngineError.database(context: "taking the migration lock", error)
         }
+    }
+
+    /// Whether a `tryLockQuery` row took the lock, once checked that this
+    /// client talks to the server session it started: behind a pooler the
+    /// pid libpq was given is the pooler's, not the server's.
+    private func taken(_ row: [String?]) throws -> Bool {
         let serverPID = row.count > 1 ? row[1].flatMap { Int32($0) } ?? 0 : 0
         if serverPID != connection.backendPID && !allowsSessionPooler {
             if row.first == "t" { release() }

@@ -40,11 +40,14 @@ public final class Migrator: Sendable {
     /// The folder, parsed while a connection opens; the connection is given
     /// up when the folder cannot be read (or, when refusing, is invalid).
     private func catalogAndConnection(refusingInvalidFiles: Bool) throws -> (MigrationCatalog, PostgresConnection) {
-        try catalogAndConnection(refusingInvalidFiles: refusingInvalidFiles, pending: PendingConnection { try self.connect() })
+        let (catalog, connection, _) = try catalogAndConnection(refusingInvalidFiles: refusingInvalidFiles,
+                                                                pending: PendingConnection { try self.connect() })
+        return (catalog, connection)
     }
 
-    private func catalogAndConnection<Prefetched>(refusingInvalidFiles: Bool,
-                                                  pending: PendingConnection<Prefetched>) throws -> (MigrationCatalog, PostgresConnection) {
+    private func catalogAndConnection<Prefetched>(
+        refusingInvalidFiles: Bool, pending: PendingConnection<Prefetched>
+    ) throws -> (MigrationCatalog, PostgresConnection, Prefetched) {
         let catalog: MigrationCatalog
         do {
             catalog = try loadCatalog()
@@ -53,25 +56,28 @@ public final class Migrator: Sendable {
             pending.discard()
             throw error
         }
-        return (catalog, try pending.get().connection)
+        let (connection, prefetched) = try pending.get()
+        return (catalog, connection, prefetched)
     }
 
     /// A new connection with the session settings migrations rely on.
     public func connect(applicationName: String = "railyard") throws -> PostgresConnection {
-        let connection: PostgresConnection
-        do {
-            connection = try PostgresConnection(conninfo: configuration.conninfo,
-                                                connectTimeout: configuration.connectTimeoutSeconds,
-                                                applicationName: applicationName)
-        } catch {
-            throw EngineError.unreachable(error)
-        }
+        let connection = try open(applicationName: applicationName)
         do {
             try connection.execute(SessionState.settings(serverVersion: connection.serverVersionNumber).joined(separator: "; "))
         } catch {
             throw EngineError.database(context: "preparing the session", error)
         }
         return connection
+    }
+
+    private func open(applicationName: String) throws -> PostgresConnection {
+        do {
+            return try PostgresConnection(conninfo: configuration.conninfo, connectTimeout: configuration.connectTimeoutSeconds,
+                                          applicationName: applicationName)
+        } catch {
+            throw EngineError.unreachable(error)
+        }
     }
 
     // MARK: Status
@@ -99,7 +105,9 @@ public final class Migrator: Sendable {
     public func status() throws -> StatusReport {
         // Everything applied (the common answer) needs no file parsed: the checksums and the rows tell.
         // The rows are read as soon as the connection is open, while the folder is being read.
-        let pending = PendingConnection({ try self.connect() }, prefetch: { connection in Result { try self.records(connection: connection) } })
+        // It only reads: the session needs none of a migrator's settings.
+        let pending = PendingConnection({ try self.open(applicationName: "railyard") },
+                                        prefetch: { connection in Result { try self.records(connection: connection) } })
         if let listing = ChecksumListing.load(directory: configuration.directory, checksum: SHA256.hex), listing.isComplete {
             let (connection, prefetched) = try pending.get()
             defer { connection.close() }
@@ -107,7 +115,7 @@ public final class Migrator: Sendable {
             if listing.isSettled(with: records) { return StatusReport(settled: listing, records: records) }
             return try status(connection: connection, catalog: try loadCatalog())
         }
-        let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: false, pending: pending)
+        let (catalog, connection, _) = try catalogAndConnection(refusingInvalidFiles: false, pending: pending)
         defer { connection.close() }
         return try status(connection: connection, catalog: catalog)
     }
@@ -115,7 +123,7 @@ public final class Migrator: Sendable {
     /// The tracking rows (or, before the first run, the legacy table's).
     public func records(connection: PostgresConnection, catalog: MigrationCatalog? = nil) throws -> [AppliedMigration] {
         let store = TrackingStore(connection: connection, configuration: configuration)
-        if try store.exists() { return try store.records() }
+        if let rows = try store.recordsIfExisting() { return rows }
         return try (store.legacyRows()?.rows ?? []).compactMap { row in
             (try? MigrationFileName(row.filename)).map { name in
                 let file = catalog?.files.first { $0.filename == row.filename } ?? catalog?.files.first { VersionOrder.same($0.id, name.id) }
@@ -151,31 +159,43 @@ public final class Migrator: Sendable {
         let cancellation = given ?? MigrationCancellation()
         // The common run applies nothing: when the folder's checksums, found
         // without lexing, may all be applied, the tables decide before anything is parsed.
-        // The connection opens meanwhile.
-        let pending = PendingConnection { try self.connect() }
+        // The connection opens meanwhile, and asks for the lock and the rows as it does.
+        let pending = PendingConnection({ try self.open(applicationName: "railyard") }, prefetch: { connection in
+            Result {
+                try NoOpProbe.prepare(connection, settings: SessionState.settings(serverVersion: connection.serverVersionNumber),
+                                      configuration: self.configuration)
+            }
+        })
         if request.target == nil && !request.dryRun,
            let listing = ChecksumListing.load(directory: configuration.directory, checksum: SHA256.hex), listing.isComplete {
-            return try migrate(request, listing: listing, catalog: nil, connection: try pending.get().connection,
+            let (connection, probe) = try pending.get()
+            return try migrate(request, listing: listing, catalog: nil, connection: connection, probe: probe,
                                cancellation: cancellation, observer: observer)
         }
-        let (catalog, connection) = try catalogAndConnection(refusingInvalidFiles: true, pending: pending)
-        return try migrate(request, listing: nil, catalog: catalog, connection: connection, cancellation: cancellation, observer: observer)
+        let (catalog, connection, probe) = try catalogAndConnection(refusingInvalidFiles: true, pending: pending)
+        return try migrate(request, listing: nil, catalog: catalog, connection: connection, probe: probe,
+                           cancellation: cancellation, observer: observer)
     }
 
     private func migrate(_ request: MigrateRequest, listing: ChecksumListing?, catalog: MigrationCatalog?, connection: PostgresConnection,
-                         cancellation: MigrationCancellation, observer: @escaping (MigrationEvent) -> Void) throws -> Run {
+                         probe: Result<NoOpProbe, any Error>, cancellation: MigrationCancellation,
+                         observer: @escaping (MigrationEvent) -> Void) throws -> Run {
         defer { connection.close() }
+        let probe = try probe.get()
         cancellation.attach(connection)
         defer { cancellation.attach(nil) }
         let lock = AdvisoryLock(connection: connection, schema: configuration.schema,
                                 allowsSessionPooler: configuration.allowsSessionPooler)
-        try lock.acquire(waitingUpTo: configuration.lockWaitSeconds, cancellation: cancellation) { observer(.waitingForLock(holder: $0)) }
-        defer { lock.release() }
+        try lock.acquire(waitingUpTo: configuration.lockWaitSeconds, cancellation: cancellation, firstAttempt: probe.lockAttempt) {
+            observer(.waitingForLock(holder: $0))
+        }
+        var released = false
+        defer { if !released { lock.release() } }
         observer(.lockAcquired)
         let report: Run
-        if let listing, let settled = try settledRun(request, listing: listing, connection: connection, cancellation: cancellation,
-                                                     observer: observer) {
-            report = settled
+        if let listing, let settled = try settledRun(request, listing: listing, records: probe.records, connection: connection,
+                                                     releasing: lock, observer: observer) {
+            (report, released) = settled
         } else {
             let full = try catalog ?? loadCatalog()
             if full.hasErrors { throw EngineError.invalidMigrations(full.diagnostics) }
@@ -186,27 +206,29 @@ public final class Migrator: Sendable {
     }
 
     /// The run when every file is applied with its checksum and every row
-    /// has its file (recorded like any run); nil when there may be work.
-    private func settledRun(_ request: MigrateRequest, listing: ChecksumListing, connection: PostgresConnection,
-                            cancellation: MigrationCancellation, observer: (MigrationEvent) -> Void) throws -> Run? {
+    /// has its file (recorded like any run, and the lock released in the
+    /// same round trip: `released`); nil when there may be work.
+    /// `records` are the rows when they were read holding the lock.
+    private func settledRun(_ request: MigrateRequest, listing: ChecksumListing, records: [AppliedMigration]?,
+                            connection: PostgresConnection, releasing lock: AdvisoryLock,
+                            observer: (MigrationEvent) -> Void) throws -> (run: Run, released: Bool)? {
         let store = TrackingStore(connection: connection, configuration: configuration)
-        guard try store.existsUpgrading(), listing.isSettled(with: try store.checksums()) else { return nil }
+        guard let records = try records ?? (store.existsUpgrading() ? store.checksums() : nil),
+              listing.isSettled(with: records) else { return nil }
         observer(.planned([]))
         let journal = RunJournal(configuration: configuration)
-        let run = Self.newRun(request, steps: [])
-        var finished = run
+        var finished = Self.newRun(request, steps: [])
         finished.status = .succeeded
         finished.finishedAt = Date()
         // A cancel sent as the check ended can land on the record: it is written again then.
-        for attempt in 1...3 {
+        var attempt = 1
+        while true {
             do {
-                try journal.recordStartedAndFinished(started: run, finished: finished, on: connection)
-                break
+                return (finished, try journal.recordNothingToDo(finished, then: [lock.releaseQuery], on: connection))
             } catch EngineError.database(_, let error) where error.sqlstate == "57014" && attempt < 3 {
-                continue
+                attempt += 1
             }
         }
-        return finished
     }
 
     /// Everything `migrate` does once it holds the lock.

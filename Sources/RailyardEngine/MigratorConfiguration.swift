@@ -46,7 +46,7 @@ public struct MigratorConfiguration: Sendable {
     }
 
     public static var defaultAppliedBy: String {
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "railyard"
+        let user = getenv("USER").map { String(cString: $0) } ?? "railyard"
         return "\(user)@\(ProcessInfo.processInfo.hostName)"
     }
 

@@ -49,20 +49,30 @@ public struct RunJournal: Sendable {
                   run.dryRun ? "true" : "false", run.target, try Self.json(rows)])
     }
 
-    /// A run that had nothing to do, from its start to its end, in one
-    /// round trip (its end written with a synchronous commit, as every run's is).
-    func recordStartedAndFinished(started: Run, finished: Run, on connection: PostgresConnection) throws {
-        let queries = [try startedQuery(started), ("BEGIN", []), ("SET LOCAL synchronous_commit = on", []), try finishedQuery(finished),
-                       ("COMMIT", [])]
+    /// A run that had nothing to do (no steps), from its start to its end,
+    /// in one statement, followed in the same round trip by `then` (the
+    /// lock's release); true when `then` ran. The session commits
+    /// synchronously, as every run's end does, so the commit flushes the
+    /// commits the run found: "up to date" means durable.
+    func recordNothingToDo(_ run: Run, then trailing: [(sql: String, parameters: [String?])],
+                           on connection: PostgresConnection) throws -> Bool {
+        let record: (sql: String, parameters: [String?]) = ("""
+            INSERT INTO \(runsTable) (id, status, trigger, requested_by, host, deployment_id, commit_sha, pid, started_at, finished_at,
+                                     dry_run, target)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid(), $8::timestamptz, $9::timestamptz, $10::boolean, $11)
+            ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, pid = EXCLUDED.pid, finished_at = EXCLUDED.finished_at
+            """, [run.id, run.status.rawValue, run.origin.trigger.rawValue, run.origin.requestedBy, run.origin.host,
+                  run.origin.deploymentID, run.origin.commitSHA, UTCTimestamp.format(run.startedAt),
+                  UTCTimestamp.format(run.finishedAt ?? Date()), run.dryRun ? "true" : "false", run.target])
+        let queries = [record] + trailing
         let failure: (index: Int, error: PostgresError)?
         do {
             failure = try connection.pipeline(queries)
         } catch {
             throw EngineError.database(context: "recording the run", error)
         }
-        guard let failure else { return }
-        if connection.isInTransaction { _ = try? connection.execute("ROLLBACK") }
-        throw EngineError.database(context: failure.index == 0 ? "recording the run" : "recording the end of the run", failure.error)
+        guard let failure, failure.index == 0 else { return failure == nil }
+        throw EngineError.database(context: "recording the run", failure.error)
     }
 
     /// The statement that marks step `position` applied, run inside the

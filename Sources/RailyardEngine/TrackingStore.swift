@@ -10,9 +10,10 @@ struct TrackingStore {
 
     /// True when `railyard_migrations` exists.
     func exists() throws -> Bool {
-        try query("checking for the tracking table",
-                  "SELECT to_regclass($1) IS NOT NULL", [configuration.migrationsTable]).scalar == "t"
+        try query("checking for the tracking table", Self.existsQuery, [configuration.migrationsTable]).scalar == "t"
     }
+
+    static let existsQuery = "SELECT to_regclass($1) IS NOT NULL"
 
     /// Creates the tables when missing; returns true when it created them.
     /// Call it holding the migration lock, so two migrators never race here.
@@ -67,12 +68,27 @@ struct TrackingStore {
     /// later versions of Railyard track when an earlier one made it (one
     /// query when nothing is missing). Call it holding the migration lock.
     func existsUpgrading() throws -> Bool {
-        let row = try query("checking the tracking table", """
+        let (sql, parameters) = shapeQuery
+        return try upgrading(shape: query("checking the tracking table", sql, parameters).rows.first)
+    }
+
+    /// Whether the tables exist, and which of their upgrades they have.
+    var shapeQuery: (sql: String, parameters: [String?]) {
+        ("""
             SELECT to_regclass($1) IS NOT NULL,
                    EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'completed_checksum' AND NOT attisdropped),
                    to_regclass($2) IS NOT NULL,
                    obj_description(to_regclass($1), 'pg_class') IS NOT DISTINCT FROM $3
-            """, [configuration.migrationsTable, configuration.runStepsTable, Self.identityMarker]).rows.first
+            """, [configuration.migrationsTable, configuration.runStepsTable, Self.identityMarker])
+    }
+
+    /// A `shapeQuery` row of tables that exist and need no upgrade.
+    static func isCurrent(shape row: [String?]?) -> Bool {
+        row?.count == 4 && row?.allSatisfy { $0 == "t" } == true
+    }
+
+    /// Upgrades the tables `shapeQuery` found (`row`); false when they do not exist.
+    private func upgrading(shape row: [String?]?) throws -> Bool {
         guard row?[0] == "t" else { return false }
         if row?[3] != "t" { try rekeyByIdentity() }
         if row?[1] != "t" {
@@ -152,13 +168,38 @@ struct TrackingStore {
 
     /// Every tracked migration.
     func records() throws -> [AppliedMigration] {
-        let result = try query("reading the tracking table", """
-            SELECT version, name, filename, checksum,
-                   floor(extract(epoch FROM applied_at) * 1000)::bigint,
-                   applied_by, execution_ms, transactional, status, failed_statement, error
-            FROM \(configuration.migrationsTable)
-            """, [])
-        return result.rows.map { row in
+        Self.records(from: try query("reading the tracking table", recordsQuery, []))
+    }
+
+    /// `records()`, nil when the table does not exist, asked with the check in one round trip.
+    func recordsIfExisting() throws -> [AppliedMigration]? {
+        let context = "reading the tracking table"
+        let outcomes: [Result<QueryResult, PostgresError>]
+        do {
+            outcomes = try connection.pipelineOutcomes([(Self.existsQuery, [configuration.migrationsTable]), (recordsQuery, [])],
+                                                       syncingAfter: [0])
+        } catch {
+            throw EngineError.database(context: context, error)
+        }
+        do {
+            guard try outcomes[0].get().scalar == "t" else { return nil }
+            return Self.records(from: try outcomes[1].get())
+        } catch {
+            throw EngineError.database(context: context, error)
+        }
+    }
+
+    var recordsQuery: String {
+        """
+        SELECT version, name, filename, checksum,
+               floor(extract(epoch FROM applied_at) * 1000)::bigint,
+               applied_by, execution_ms, transactional, status, failed_statement, error
+        FROM \(configuration.migrationsTable)
+        """
+    }
+
+    static func records(from result: QueryResult) -> [AppliedMigration] {
+        result.rows.map { row in
             AppliedMigration(
                 version: row[0] ?? "", name: row[1] ?? "", filename: row[2] ?? "", checksum: row[3],
                 appliedAt: row[4].flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0) / 1000) }, appliedBy: row[5],
@@ -171,8 +212,13 @@ struct TrackingStore {
     /// The rows with only what deciding that nothing is pending needs
     /// (identity, file name, checksum, state): a no-op reads no more.
     func checksums() throws -> [AppliedMigration] {
-        let result = try query("reading the tracking table", "SELECT version, filename, checksum, status FROM \(configuration.migrationsTable)", [])
-        return result.rows.map { row in
+        Self.checksums(from: try query("reading the tracking table", checksumsQuery, []))
+    }
+
+    var checksumsQuery: String { "SELECT version, filename, checksum, status FROM \(configuration.migrationsTable)" }
+
+    static func checksums(from result: QueryResult) -> [AppliedMigration] {
+        result.rows.map { row in
             AppliedMigration(version: row[0] ?? "", name: "", filename: row[1] ?? "", checksum: row[2],
                              state: row[3].flatMap(AppliedMigration.State.init(rawValue:)) ?? .applied)
         }

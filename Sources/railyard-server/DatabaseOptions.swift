@@ -146,7 +146,8 @@ struct MigrateOptions: ParsableArguments {
 enum Environment {
     /// A non-empty environment variable.
     static func value(_ name: String) -> String? {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        // getenv, not ProcessInfo's environment, which copies every variable on each call.
+        guard let value = getenv(name).map({ String(cString: $0) }), !value.isEmpty else { return nil }
         return value
     }
 

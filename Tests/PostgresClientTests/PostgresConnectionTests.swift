@@ -77,4 +77,30 @@ struct PostgresConnectionTests {
         let copy = try connection.pipeline([("COPY (SELECT 1) TO STDOUT", []), ("SELECT 1", [])])
         #expect(copy?.index == 0, "a COPY in a pipeline ends it with an error, never a spin")
     }
+
+    /// One round trip, several segments: a failure skips the rest of its
+    /// segment only, and what an earlier segment set stays set.
+    @Test func pipelineOutcomesGiveEachQueryItsRowsAndAFailureSkipsOnlyItsSegment() throws {
+        let database = try TestDatabase.create()
+        let connection = try database.connect()
+        defer { connection.close() }
+        let outcomes = try connection.pipelineOutcomes([
+            ("SET application_name TO 'probe'", []),
+            ("SELECT $1::int + 1", ["41"]), ("SELECT 1/0", []), ("SELECT 'skipped'", []),
+            ("SELECT current_setting('application_name')", []),
+        ], syncingAfter: [0, 3])
+        #expect(outcomes.count == 5)
+        #expect((try? outcomes[0].get()) != nil)
+        #expect(try outcomes[1].get().scalar == "42")
+        #expect(throws: PostgresError.self) { try outcomes[2].get() }
+        if case .failure(let error) = outcomes[2] { #expect(error.sqlstate == "22012") }
+        if case .failure(let error) = outcomes[3] {
+            #expect(error.message.contains("not run"), "\(error)")
+        } else {
+            Issue.record("a query after a failure in its segment ran")
+        }
+        #expect(try outcomes[4].get().scalar == "probe", "the failure undid an earlier segment's setting")
+        #expect(!connection.isInTransaction)
+        #expect(try connection.execute("SELECT 7").scalar == "7")
+    }
 }

@@ -82,6 +82,20 @@ struct MigrationIdentityTests {
         }
     }
 
+    /// A folder of 14-digit timestamps only (sorted by number, the fast way)
+    /// sorts as the general rule has it, leading zeros and repeats included.
+    @Test func timestampIdsSortByTheSameRule() {
+        var generator = SystemRandomNumberGenerator()
+        let ids = (0..<500).map { index -> String in
+            let number = UInt64.random(in: 0..<100_000_000_000_000, using: &generator) / (index % 3 == 0 ? 1_000_000 : 1)
+            let digits = String(number)
+            return String(repeating: "0", count: 14 - digits.count) + digits
+        } + ["20250101000000", "20250101000000", "00000000000001"]
+        #expect(ids.allSatisfy { $0.utf8.count == 14 })
+        #expect(VersionOrder.sorted(ids) { $0 } == ids.sorted(by: VersionOrder.less))
+        #expect(VersionOrder.sorted(ids + ["20250612_a"]) { $0 } == (ids + ["20250612_a"]).sorted(by: VersionOrder.less))
+    }
+
     /// Ids order by their digits as a number, then by name, then by how
     /// they are written; checked against that rule spelled out plainly.
     @Test func orderMatchesTheRuleOnManyIds() {

@@ -134,6 +134,36 @@ struct ChecksumListingTests {
         #expect(found.isSettled(with: digits))
     }
 
+    /// Files the folder listing calls regular are read without an fstat;
+    /// large files, links and files that are not regular must come out as
+    /// the full catalog reads them.
+    @Test func largeFilesLinksAndSpecialFilesAreReadAsTheCatalogReadsThem() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("railyard-listing-\(UUID().uuidString)")
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("railyard-linked-\(UUID().uuidString).sql")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer {
+            try? FileManager.default.removeItem(at: directory)
+            try? FileManager.default.removeItem(at: elsewhere)
+        }
+        let large = "-- migrate:up\n" + (1...3000).map { "INSERT INTO t VALUES (\($0), 'row \($0)');\n" }.joined() + "-- migrate:down\nDELETE FROM t;\n"
+        #expect(large.utf8.count > 64 * 1024, "larger than the first read")
+        let exact = "-- migrate:up\n" + String(repeating: "-", count: 16 * 1024 - 14)
+        #expect(exact.utf8.count == 16 * 1024, "exactly the first read's size")
+        try large.write(to: directory.appendingPathComponent("1_large.sql"), atomically: true, encoding: .utf8)
+        try exact.write(to: directory.appendingPathComponent("2_exact.sql"), atomically: true, encoding: .utf8)
+        try "CREATE TABLE linked ();".write(to: elsewhere, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(at: directory.appendingPathComponent("3_linked.sql"), withDestinationURL: elsewhere)
+        #expect(mkfifo(directory.appendingPathComponent("4_fifo.sql").path, 0o600) == 0)
+        let found = try #require(ChecksumListing.load(directory: directory, checksum: textChecksum))
+        let full = try MigrationCatalog.load(directory: directory, checksum: textChecksum)
+        #expect(found.entries.map(\.name.filename).sorted() == full.files.map(\.filename).sorted())
+        #expect(found.entries.map(\.name.filename).sorted() == ["1_large.sql", "2_exact.sql", "3_linked.sql"])
+        for entry in found.entries {
+            let file = try #require(full.files.first { $0.filename == entry.name.filename })
+            #expect(entry.checksum == file.checksum, "\(entry.name.filename)")
+        }
+    }
+
     @Test func namesAndFilesTheFullCatalogMustExplainAreNotComplete() throws {
         #expect(try !listing(Self.files.merging(["bad name.sql": "SELECT 1;"]) { $1 }).isComplete)
         #expect(try !listing(Self.files.merging(["001_a.sql": "SELECT 1;"]) { $1 }).isComplete, "a duplicate")

@@ -20,37 +20,46 @@ public struct ChecksumListing: Sendable {
     public var hasProblems: Bool
 
     /// Reads the folder's `.sql` files; nil when the folder cannot be read.
-    /// Two threads read and hash them, each a half of the folder.
     public static func load(directory: URL, checksum: @escaping @Sendable ([UInt8]) -> String) -> ChecksumListing? {
-        guard case .success(let names) = DirectoryListing.names(directory.path) else { return nil }
+        guard case .success(let listed) = DirectoryListing.entries(directory.path) else { return nil }
         let folder = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard folder >= 0 else { return nil }
         defer { close(folder) }
-        let files = names.filter { $0.hasSuffix(".sql") }
-        let half = (files.count + 1) / 2
-        let parts = [files[..<half], files[half...]]
+        let files = UncheckedSendable(listed.filter { $0.name.hasSuffix(".sql") })  // read only
+        let chunkSize = 32
+        let chunkCount = (files.value.count + chunkSize - 1) / chunkSize
         let results = Mutex<[Int: (entries: [Entry], problems: Bool)]>([:])
-        DispatchQueue.concurrentPerform(iterations: files.count > 64 ? 2 : 1) { part in
-            let names = files.count > 64 ? parts[part] : files[...]
-            let read = readEntries(names, in: folder, checksum: checksum)
-            results.withLock { $0[part] = read }
+        let body: @Sendable (Int) -> Void = { chunk in
+            let start = chunk * chunkSize
+            let read = readEntries(files.value[start..<min(start + chunkSize, files.value.count)], in: folder, checksum: checksum)
+            results.withLock { $0[chunk] = read }
+        }
+        // Up to a few thousand files this thread alone reads them before the
+        // connection's round trips end, and leaves the other core to those and
+        // to the server; more, and whichever thread is free takes the next chunk.
+        if files.value.count <= 2000 {
+            (0..<chunkCount).forEach(body)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunkCount, execute: body)
         }
         let read = results.withLock { $0 }.sorted { $0.key < $1.key }.map(\.value)
-        let entries = read.flatMap(\.entries)
+        var entries: [Entry] = []
+        entries.reserveCapacity(files.value.count)
+        for part in read { entries += part.entries }
         var problems = read.contains { $0.problems }
-        var ids = Set<Substring>()
+        var ids = Set<Substring>(minimumCapacity: entries.count)
         for entry in entries where !ids.insert(VersionOrder.normalized(entry.name.id)).inserted { problems = true }
         return ChecksumListing(entries: entries, hasProblems: problems)
     }
 
-    private static func readEntries(_ names: ArraySlice<String>, in folder: Int32,
+    private static func readEntries(_ names: ArraySlice<(name: String, regular: Bool)>, in folder: Int32,
                                 checksum: ([UInt8]) -> String) -> (entries: [Entry], problems: Bool) {
         var entries: [Entry] = []
         entries.reserveCapacity(names.count)
         var problems = false
-        for name in names {
+        for (name, regular) in names {
             guard let fileName = try? MigrationFileName(name) else { problems = true; continue }
-            switch FileBytes.read(name, in: folder) {
+            switch FileBytes.read(name, in: folder, regular: regular) {
             case .notAFile:
                 continue
             case .file(let bytes):
@@ -71,22 +80,23 @@ public struct ChecksumListing: Sendable {
     /// of nothing.
     public func isSettled(with records: [AppliedMigration]) -> Bool {
         guard !hasProblems, entries.count == records.count else { return false }
-        var byID: [Substring: AppliedMigration] = [:]
-        for record in records { byID[VersionOrder.normalized(record.id)] = record }
+        var byID: [Substring: Int] = .init(minimumCapacity: records.count)
+        for (index, record) in records.enumerated() { byID[VersionOrder.normalized(record.id)] = index }
         for entry in entries {
-            guard let checksum = entry.checksum, let record = byID[VersionOrder.normalized(entry.name.id)],
-                  record.state == .applied, record.checksum == checksum else { return false }
+            guard let checksum = entry.checksum, let index = byID[VersionOrder.normalized(entry.name.id)],
+                  records[index].state == .applied, records[index].checksum == checksum else { return false }
         }
         return true
     }
 
     /// Each file's state, from its row, when `isSettled(with: records)`.
     public func settledStates(_ records: [AppliedMigration]) -> [MigrationState] {
-        var byID: [Substring: AppliedMigration] = [:]
-        for record in records { byID[VersionOrder.normalized(record.id)] = record }
+        var byID: [Substring: Int] = .init(minimumCapacity: records.count)
+        for (index, record) in records.enumerated() { byID[VersionOrder.normalized(record.id)] = index }
         return VersionOrder.sorted(entries) { $0.name.id }.map { entry in
             MigrationState(id: entry.name.id, version: entry.name.version, name: entry.name.name, filename: entry.name.filename,
-                           status: .applied, outOfOrder: false, file: nil, record: byID[VersionOrder.normalized(entry.name.id)])
+                           status: .applied, outOfOrder: false, file: nil,
+                           record: byID[VersionOrder.normalized(entry.name.id)].map { records[$0] })
         }
     }
 }

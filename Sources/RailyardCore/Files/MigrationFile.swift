@@ -1,4 +1,7 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One section (`up` or `down`) of a migration file.
 public struct MigrationSection: Sendable {
@@ -67,7 +70,8 @@ public struct MigrationFile: Sendable {
 
     /// Bytes with CRLF (and lone CR) line endings turned into LF.
     public static func normalizedLineEndings(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        guard bytes.contains(UInt8(ascii: "\r")) else { return Array(bytes) }
+        let hasCarriageReturn = bytes.withUnsafeBufferPointer { $0.count > 0 && memchr($0.baseAddress!, 13, $0.count) != nil }
+        guard hasCarriageReturn else { return Array(bytes) }
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
         var index = bytes.startIndex

@@ -115,8 +115,25 @@ public enum VersionOrder {
 
     /// Sorts by `less`, computing each id's key once.
     public static func sorted<Element>(_ elements: [Element], by id: (Element) -> String) -> [Element] {
-        let keys = elements.map { sortKey(id($0)) }
+        let ids = elements.map(id)
+        // Ids that are all 14-digit timestamps (the usual folder) sort as their numbers do.
+        let numbers = ids.compactMap(timestamp)
+        if numbers.count == ids.count {
+            return ids.indices.sorted { numbers[$0] < numbers[$1] }.map { elements[$0] }
+        }
+        let keys = ids.map(sortKey)
         return elements.indices.sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) }.map { elements[$0] }
+    }
+
+    /// A 14-digit id's number.
+    private static func timestamp(_ id: String) -> UInt64? {
+        guard id.utf8.count == 14 else { return nil }
+        var number: UInt64 = 0
+        for byte in id.utf8 {
+            guard byte >= 48 && byte <= 57 else { return nil }
+            number = number * 10 + UInt64(byte - 48)
+        }
+        return number
     }
 
     /// Byte order of `a` and `b`: nil when they are equal.

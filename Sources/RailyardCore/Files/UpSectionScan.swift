@@ -18,17 +18,37 @@ public enum UpSectionScan {
     /// file is checked on every run.
     static func isPlain(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
-            var ascii = true
-            for (index, byte) in buffer.enumerated() {
-                switch byte {
-                case UInt8(ascii: "\\"), 0: return false
-                case UInt8(ascii: "s"), UInt8(ascii: "S"):
-                    if isStdin(buffer, at: index) { return false }
-                case 0x80...: ascii = false
-                default: break
+            plainChecks.withUnsafeBufferPointer { checks in
+                var ascii = true
+                for index in buffer.indices {
+                    let byte = buffer[index]
+                    guard checks[Int(byte)] != 0 else { continue }
+                    switch byte {
+                    case UInt8(ascii: "\\"), 0: return false
+                    case UInt8(ascii: "s"), UInt8(ascii: "S"):
+                        if isStdin(buffer, at: index) { return false }
+                    default: ascii = false
+                    }
                 }
+                return ascii || MigrationFileParser.firstEncodingProblem(bytes) == nil
             }
-            return ascii || MigrationFileParser.firstEncodingProblem(bytes) == nil
+        }
+    }
+
+    /// Non-zero for the bytes `isPlain` looks at: a backslash, NUL, `s`, `S` and non-ASCII.
+    private static let plainChecks: [UInt8] = (0...255).map { byte in
+        byte == 92 || byte == 0 || byte == 115 || byte == 83 || byte >= 0x80 ? 1 : 0
+    }
+
+    private static let code: UInt8 = 0, space: UInt8 = 1, special: UInt8 = 2
+
+    /// What each byte may begin for `scan`: nothing but code (most bytes),
+    /// white space, or a comment, quote or dollar quote.
+    private static let kinds: [UInt8] = (0...255).map { byte -> UInt8 in
+        switch UInt8(byte) {
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C: space
+        case UInt8(ascii: "-"), UInt8(ascii: "/"), UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "$"): special
+        default: code
         }
     }
 
@@ -39,6 +59,10 @@ public enum UpSectionScan {
     }
 
     private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ array: [UInt8]) -> Range<Int>? {
+        kinds.withUnsafeBufferPointer { scan(bytes, array, kinds: $0) }
+    }
+
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ array: [UInt8], kinds: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         var markers: [(isUp: Bool, start: Int, end: Int)] = []
         var firstCode: Int?
         var index = 0
@@ -46,6 +70,13 @@ public enum UpSectionScan {
         func at(_ offset: Int) -> UInt8 { offset < count ? bytes[offset] : 0 }
         while index < count {
             let byte = bytes[index]
+            let kind = kinds[Int(byte)]
+            if kind != special {
+                if kind == code && firstCode == nil { firstCode = index }
+                index += 1
+                while index < count && kinds[Int(bytes[index])] == kind { index += 1 }
+                continue
+            }
             switch byte {
             case UInt8(ascii: "-") where at(index + 1) == UInt8(ascii: "-"):
                 let start = index
@@ -67,9 +98,6 @@ public enum UpSectionScan {
                     }
                 }
                 if depth != 0 { return nil }
-                continue
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C:
-                index += 1
                 continue
             default:
                 break

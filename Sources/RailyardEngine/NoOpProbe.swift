@@ -1,0 +1,41 @@
+import RailyardCore
+import PostgresClient
+
+/// What deciding that a run has nothing to do needs from the database,
+/// asked in the round trip that prepares the session, as soon as the
+/// connection opens: the migration lock, taken when it is free, and then,
+/// holding it, the tracking rows' checksums when the tables need no upgrade.
+struct NoOpProbe {
+    /// The `AdvisoryLock.tryLockQuery` row: the lock's first try (nil when the query failed).
+    var lockAttempt: [String?]?
+    /// Read holding the lock; nil when it was busy, or the tables are missing or need an upgrade.
+    var records: [AppliedMigration]?
+
+    /// Opens the session on `connection`: its settings (`settings`, one
+    /// transaction of their own, so that nothing after them can undo them),
+    /// then the probe. Throws when a setting fails; a failing probe query
+    /// only leaves its part nil, for the usual path to ask again and word.
+    static func prepare(_ connection: PostgresConnection, settings: [String],
+                        configuration: MigratorConfiguration) throws -> NoOpProbe {
+        let lock = AdvisoryLock(connection: connection, schema: configuration.schema)
+        let store = TrackingStore(connection: connection, configuration: configuration)
+        let queries = settings.map { (sql: $0, parameters: [String?]()) }
+            + [lock.tryLockQuery, store.shapeQuery, (store.checksumsQuery, [])]
+        let outcomes: [Result<QueryResult, PostgresError>]
+        do {
+            outcomes = try connection.pipelineOutcomes(queries, syncingAfter: [settings.count - 1])
+        } catch {
+            throw EngineError.database(context: "preparing the session", error)
+        }
+        for outcome in outcomes.prefix(settings.count) {
+            if case .failure(let error) = outcome { throw EngineError.database(context: "preparing the session", error) }
+        }
+        let (attempt, shape, checksums) = (outcomes[settings.count], outcomes[settings.count + 1], outcomes[settings.count + 2])
+        let lockRow = (try? attempt.get())?.rows.first
+        guard lockRow?.first == "t", TrackingStore.isCurrent(shape: (try? shape.get())?.rows.first),
+              let rows = try? checksums.get() else {
+            return NoOpProbe(lockAttempt: lockRow, records: nil)
+        }
+        return NoOpProbe(lockAttempt: lockRow, records: TrackingStore.checksums(from: rows))
+    }
+}
