@@ -4,7 +4,8 @@ import PostgresClient
 /// What deciding that a run has nothing to do needs from the database,
 /// asked in the round trip that prepares the session, as soon as the
 /// connection opens: the migration lock, taken when it is free, and then,
-/// holding it, the tracking rows' checksums when the tables need no upgrade.
+/// holding it, the tracking rows' checksums when the tables need no upgrade
+/// (`TrackingStore.currentChecksumsQuery`).
 struct NoOpProbe {
     /// The `AdvisoryLock.tryLockQuery` row: the lock's first try (nil when the query failed).
     var lockAttempt: [String?]?
@@ -19,8 +20,7 @@ struct NoOpProbe {
                         configuration: MigratorConfiguration) throws -> NoOpProbe {
         let lock = AdvisoryLock(connection: connection, schema: configuration.schema)
         let store = TrackingStore(connection: connection, configuration: configuration)
-        let queries = settings.map { (sql: $0, parameters: [String?]()) }
-            + [lock.tryLockQuery, store.shapeQuery, (store.checksumsQuery, [])]
+        let queries = settings.map { (sql: $0, parameters: [String?]()) } + [lock.tryLockQuery, (store.currentChecksumsQuery, [])]
         let outcomes: [Result<QueryResult, PostgresError>]
         do {
             outcomes = try connection.pipelineOutcomes(queries, syncingAfter: [settings.count - 1])
@@ -30,10 +30,9 @@ struct NoOpProbe {
         for outcome in outcomes.prefix(settings.count) {
             if case .failure(let error) = outcome { throw EngineError.database(context: "preparing the session", error) }
         }
-        let (attempt, shape, checksums) = (outcomes[settings.count], outcomes[settings.count + 1], outcomes[settings.count + 2])
-        let lockRow = (try? attempt.get())?.rows.first
-        guard lockRow?.first == "t", TrackingStore.isCurrent(shape: (try? shape.get())?.rows.first),
-              let rows = try? checksums.get() else {
+        let lockRow = (try? outcomes[settings.count].get())?.rows.first
+        guard lockRow?.first == "t", let rows = try? outcomes[settings.count + 1].get(),
+              !rows.rows.contains(where: { $0.last == "t" }) else {
             return NoOpProbe(lockAttempt: lockRow, records: nil)
         }
         return NoOpProbe(lockAttempt: lockRow, records: TrackingStore.checksums(from: rows))

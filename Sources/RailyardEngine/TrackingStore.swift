@@ -73,18 +73,13 @@ struct TrackingStore {
     }
 
     /// Whether the tables exist, and which of their upgrades they have.
-    var shapeQuery: (sql: String, parameters: [String?]) {
+    private var shapeQuery: (sql: String, parameters: [String?]) {
         ("""
             SELECT to_regclass($1) IS NOT NULL,
                    EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'completed_checksum' AND NOT attisdropped),
                    to_regclass($2) IS NOT NULL,
                    obj_description(to_regclass($1), 'pg_class') IS NOT DISTINCT FROM $3
             """, [configuration.migrationsTable, configuration.runStepsTable, Self.identityMarker])
-    }
-
-    /// A `shapeQuery` row of tables that exist and need no upgrade.
-    static func isCurrent(shape row: [String?]?) -> Bool {
-        row?.count == 4 && row?.allSatisfy { $0 == "t" } == true
     }
 
     /// Upgrades the tables `shapeQuery` found (`row`); false when they do not exist.
@@ -119,9 +114,7 @@ struct TrackingStore {
         let table = configuration.migrationsTable
         try run("keying the tracking table by migration id", """
             UPDATE \(table) AS t SET version = left(t.filename, -4)
-            WHERE t.version ~ '^[0-9]+$' AND length(t.version) <> 14
-              AND starts_with(t.filename, t.version || '_') AND right(t.filename, 4) = '.sql'
-              AND NOT EXISTS (SELECT FROM \(table) AS other WHERE other.version = left(t.filename, -4))
+            WHERE \(Self.keyedByDigits) AND NOT EXISTS (SELECT FROM \(table) AS other WHERE other.version = left(t.filename, -4))
             """)
         // The marker spares the next runs this check; a role that does not own
         // the table may not comment on it, and then the check simply runs again.
@@ -131,6 +124,25 @@ struct TrackingStore {
         } catch {
             throw EngineError.database(context: "keying the tracking table by migration id", error)
         }
+    }
+
+    /// A row `t` keyed by digits that are not a timestamp, which `rekeyByIdentity` keys by its file's id.
+    static let keyedByDigits = """
+        t.version ~ '^[0-9]+$' AND length(t.version) <> 14 AND starts_with(t.filename, t.version || '_') AND right(t.filename, 4) = '.sql'
+        """
+
+    /// `checksumsQuery` where nothing needs upgrading, without asking the
+    /// catalog (a new session's first catalog queries cost milliseconds): it
+    /// names what later versions added, so on older tables it fails, and its
+    /// fifth column says whether a row still needs `rekeyByIdentity`.
+    var currentChecksumsQuery: String {
+        """
+        WITH added_later AS (
+            SELECT completed_checksum FROM \(configuration.migrationsTable) WHERE false
+            UNION ALL SELECT NULL FROM \(configuration.runStepsTable) WHERE false
+        )
+        SELECT t.version, t.filename, t.checksum, t.status, \(Self.keyedByDigits) FROM \(configuration.migrationsTable) AS t
+        """
     }
 
     static func runStepsDefinition(_ configuration: MigratorConfiguration) -> String {
