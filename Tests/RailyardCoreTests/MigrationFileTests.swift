@@ -226,6 +226,14 @@ struct UTCTimestampTests {
         #expect(UTCTimestamp.version(date) == "20250615150640")
         #expect(UTCTimestamp.display(date) == "2025-06-15 15:06:40")
         #expect(UTCTimestamp.version(Date(timeIntervalSince1970: 951_868_799)) == "20000229235959")
+        // The display form is the full form's first 19 characters, over years of one to five digits.
+        for seconds in [-62_135_596_800.0, -30_000_000_000, -1, 0, 86_399.5, 253_402_300_799, 253_402_300_800, 300_000_000_000]
+            + (0..<200).map({ _ in Double.random(in: -62_000_000_000...253_000_000_000) }) {
+            let date = Date(timeIntervalSince1970: seconds)
+            let full = UTCTimestamp.format(date)
+            let expected = String(full.prefix(full.utf8.count - 5)).replacingOccurrences(of: "T", with: " ")
+            #expect(UTCTimestamp.display(date) == expected, "\(seconds)")
+        }
     }
 
     @Test func parsesPostgresTextAndRejectsJunk() {

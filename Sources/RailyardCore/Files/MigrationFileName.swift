@@ -35,18 +35,27 @@ public struct MigrationFileName: Sendable, Hashable {
     }
 
     public init(_ filename: String) throws(Problem) {
-        // Byte by byte: a folder of a thousand names is read on every run.
-        let utf8 = filename.utf8
-        guard utf8.count >= 4, utf8.suffix(4).elementsEqual(".sql".utf8) else { throw .notSQL }
-        let stemEnd = utf8.index(utf8.endIndex, offsetBy: -4)
-        guard let underscore = utf8[..<stemEnd].firstIndex(of: UInt8(ascii: "_")) else { throw .noVersion }
-        let version = utf8[..<underscore]
-        let name = utf8[utf8.index(after: underscore)..<stemEnd]
-        guard !version.isEmpty, version.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { throw .noVersion }
-        guard !name.isEmpty, name.allSatisfy(Self.isNameByte) else { throw .badName }
-        self.filename = filename
-        self.version = String(Substring(version))
-        self.name = String(Substring(name))
+        // Over the contiguous bytes: a folder of a thousand names is read on every run.
+        var text = filename
+        let parts = text.withUTF8 { bytes -> Result<(version: String, name: String), Problem> in
+            let count = bytes.count
+            guard count >= 4, bytes[count - 4] == 46, bytes[count - 3] == 115, bytes[count - 2] == 113, bytes[count - 1] == 108 else {
+                return .failure(.notSQL)
+            }
+            let stemEnd = count - 4
+            guard let underscore = bytes[..<stemEnd].firstIndex(of: UInt8(ascii: "_")), underscore > 0,
+                  bytes[..<underscore].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return .failure(.noVersion) }
+            guard underscore + 1 < stemEnd, bytes[(underscore + 1)..<stemEnd].allSatisfy(Self.isNameByte) else { return .failure(.badName) }
+            return .success((String(decoding: bytes[..<underscore], as: UTF8.self),
+                             String(decoding: bytes[(underscore + 1)..<stemEnd], as: UTF8.self)))
+        }
+        switch parts {
+        case .failure(let problem): throw problem
+        case .success(let parts):
+            self.filename = filename
+            self.version = parts.version
+            self.name = parts.name
+        }
     }
 
     /// A 14-digit UTC timestamp rather than a legacy sequence number.

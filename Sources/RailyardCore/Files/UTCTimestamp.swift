@@ -25,6 +25,25 @@ public enum UTCTimestamp {
     /// `YYYY-MM-DD HH:MM:SS`, for tables people read.
     public static func display(_ date: Date) -> String {
         let (day, seconds) = split(date)
+        if (0...9999).contains(day.year) {
+            // A status table shows one per row: written in place.
+            let fields: [(value: Int64, width: Int, separator: UInt8)] = [
+                (day.year, 4, 45), (day.month, 2, 45), (day.day, 2, 32), (seconds / 3600, 2, 58), (seconds / 60 % 60, 2, 58), (seconds % 60, 2, 0),
+            ]
+            return String(unsafeUninitializedCapacity: 19) { text in
+                var index = 0
+                for field in fields {
+                    var value = field.value
+                    for offset in stride(from: field.width - 1, through: 0, by: -1) {
+                        text[index + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                        value /= 10
+                    }
+                    index += field.width
+                    if field.separator != 0 { text[index] = field.separator; index += 1 }
+                }
+                return index
+            }
+        }
         return zeroPadded((day.year, 4, "-"), (day.month, 2, "-"), (day.day, 2, " "), (seconds / 3600, 2, ":"),
                           (seconds / 60 % 60, 2, ":"), (seconds % 60, 2, ""))
     }
