@@ -47,7 +47,8 @@ public final class EmbeddedDatabase: @unchecked Sendable {  // used by one threa
         if try !isRunning(paths) {
             try writeAuthentication(paths)
             log("Starting the embedded PostgreSQL (socket in \(paths.socketDirectory))")
-            let options = "-c listen_addresses='' -c unix_socket_directories='\(paths.socketDirectory)' -c unix_socket_permissions=0700 \(serverOptions)"
+            // The port said outright: the server would otherwise take PGPORT from the environment.
+            let options = "-p 5432 -c listen_addresses='' -c unix_socket_directories='\(paths.socketDirectory)' -c unix_socket_permissions=0700 \(serverOptions)"
             try run(paths, "pg_ctl", ["start", "-w", "-t", "60", "-D", paths.dataDirectory,
                                       "-l", paths.dataDirectory + "/railyard-server.log", "-o", options])
         }

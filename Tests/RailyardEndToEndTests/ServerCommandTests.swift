@@ -142,6 +142,16 @@ struct ServerCommandTests {
         #expect(options.contains("\"listen_addresses=\""), "\(options)")
         #expect(options.contains("unix_socket_directories=\(data)"), "\(options)")
     }
+
+    /// A shell's PGPORT (for another server) must not move the embedded one,
+    /// which would listen where Railyard does not look.
+    @Test func theEmbeddedDatabaseIgnoresPGPORT() throws {
+        let project = try MigrationFolder(["1_a.sql": "CREATE TABLE a (id int);"])
+        let state = project.url.appendingPathComponent("state").path
+        let migrate = try run(["migrate", "--dir", project.url.path, "--state-dir", state], database: nil, extra: ["PGPORT": "54999"])
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        #expect(migrate.stdout.contains("✓ Completed migration: 1_a.sql ("))
+    }
 }
 
 /// The embedded cluster facing other local users: private folders, peer
