@@ -176,6 +176,9 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
         return outcomes
     }
 
+    /// A query the server skipped because an earlier one of its segment failed.
+    private static let skipped = PostgresError(kind: .client, message: "not run: an earlier query of its pipeline failed")
+
     /// Sends the pipeline, then reads each query's outcome in order (rows
     /// only when `keepingRows`) and each Sync's result.
     private func runPipeline(_ queries: [PipelineQuery], flushingAfter: Set<Int>, syncingAfter: Set<Int>, keepingRows: Bool = false,
@@ -216,7 +219,7 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
                 if status == PGRES_FATAL_ERROR, result == nil {
                     result = .failure(Self.error(from: next, connection: connection))
                 } else if status == PGRES_PIPELINE_ABORTED, result == nil {
-                    result = .failure(PostgresError(kind: .client, message: "not run: an earlier query of its pipeline failed"))
+                    result = .failure(Self.skipped)
                 } else if result == nil && !Self.isCopy(status) {
                     result = .success(keepingRows ? QueryResult(next) : QueryResult.empty)
                 }
@@ -227,7 +230,7 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
                 }
             }
             if !sawResult && segmentFailed {
-                result = .failure(PostgresError(kind: .client, message: "not run: an earlier query of its pipeline failed"))
+                result = .failure(Self.skipped)
             }
             guard let result else { throw connectionError(connection) }
             if case .failure = result { segmentFailed = true }

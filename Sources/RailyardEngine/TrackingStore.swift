@@ -68,22 +68,12 @@ struct TrackingStore {
     /// later versions of Railyard track when an earlier one made it (one
     /// query when nothing is missing). Call it holding the migration lock.
     func existsUpgrading() throws -> Bool {
-        let (sql, parameters) = shapeQuery
-        return try upgrading(shape: query("checking the tracking table", sql, parameters).rows.first)
-    }
-
-    /// Whether the tables exist, and which of their upgrades they have.
-    private var shapeQuery: (sql: String, parameters: [String?]) {
-        ("""
+        let row = try query("checking the tracking table", """
             SELECT to_regclass($1) IS NOT NULL,
                    EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'completed_checksum' AND NOT attisdropped),
                    to_regclass($2) IS NOT NULL,
                    obj_description(to_regclass($1), 'pg_class') IS NOT DISTINCT FROM $3
-            """, [configuration.migrationsTable, configuration.runStepsTable, Self.identityMarker])
-    }
-
-    /// Upgrades the tables `shapeQuery` found (`row`); false when they do not exist.
-    private func upgrading(shape row: [String?]?) throws -> Bool {
+            """, [configuration.migrationsTable, configuration.runStepsTable, Self.identityMarker]).rows.first
         guard row?[0] == "t" else { return false }
         if row?[3] != "t" { try rekeyByIdentity() }
         if row?[1] != "t" {
