@@ -31,10 +31,11 @@ struct NoOpProbe {
             if case .failure(let error) = outcome { throw EngineError.database(context: "preparing the session", error) }
         }
         let lockRow = (try? outcomes[settings.count].get())?.rows.first
-        guard lockRow?.first == "t", let rows = try? outcomes[settings.count + 1].get(),
-              !rows.rows.contains(where: { $0.last == "t" }) else {
+        guard lockRow?.first == "t", let rows = try? outcomes[settings.count + 1].get() else {
             return NoOpProbe(lockAttempt: lockRow, records: nil)
         }
-        return NoOpProbe(lockAttempt: lockRow, records: TrackingStore.checksums(from: rows))
+        let records = TrackingStore.checksums(from: rows)
+        let needRekey = records.contains { TrackingStore.isKeyedByDigits(version: $0.version, filename: $0.filename) }
+        return NoOpProbe(lockAttempt: lockRow, records: needRekey ? nil : records)
     }
 }

@@ -121,17 +121,26 @@ struct TrackingStore {
         t.version ~ '^[0-9]+$' AND length(t.version) <> 14 AND starts_with(t.filename, t.version || '_') AND right(t.filename, 4) = '.sql'
         """
 
+    /// The same test as `keyedByDigits`, on a row already read: the server
+    /// need not run a regular expression over every row.
+    static func isKeyedByDigits(version: String, filename: String?) -> Bool {
+        let digits = version.utf8
+        guard let name = filename?.utf8, digits.count != 14, !digits.isEmpty, name.count >= digits.count + 5,
+              digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), name.starts(with: digits) else { return false }
+        return name[name.index(name.startIndex, offsetBy: digits.count)] == UInt8(ascii: "_") && name.reversed().starts(with: "lqs.".utf8)
+    }
+
     /// `checksumsQuery` where nothing needs upgrading, without asking the
     /// catalog (a new session's first catalog queries cost milliseconds): it
-    /// names what later versions added, so on older tables it fails, and its
-    /// fifth column says whether a row still needs `rekeyByIdentity`.
+    /// names what later versions added, so on older tables it fails. A row
+    /// that still needs `rekeyByIdentity` is one `isKeyedByDigits`.
     var currentChecksumsQuery: String {
         """
         WITH added_later AS (
             SELECT completed_checksum FROM \(configuration.migrationsTable) WHERE false
             UNION ALL SELECT NULL FROM \(configuration.runStepsTable) WHERE false
         )
-        SELECT t.version, t.filename, t.checksum, t.status, \(Self.keyedByDigits) FROM \(configuration.migrationsTable) AS t
+        \(checksumsQuery)
         """
     }
 

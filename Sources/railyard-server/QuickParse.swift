@@ -16,9 +16,11 @@ enum QuickParse {
         }
     }
 
-    static let databaseValues: Set = ["--dir", "--schema-file", "--database-url", "--schema", "--state-dir"]
-    static let migrateValues: Set = ["--lock-wait", "--lock-timeout", "--statement-timeout", "--lock-retries", "--target"]
-    static let migrateFlags: Set = ["--allow-changed", "--retry-failed", "--strict-order", "--strict", "--dry-run", "--dump-schema"]
+    // Arrays, not sets: a set of strings costs the runtime a search of every
+    // conformance in the binary the first time, more than these few lookups.
+    static let databaseValues = ["--dir", "--schema-file", "--database-url", "--schema", "--state-dir"]
+    static let migrateValues = ["--lock-wait", "--lock-timeout", "--statement-timeout", "--lock-retries", "--target"]
+    static let migrateFlags = ["--allow-changed", "--retry-failed", "--strict-order", "--strict", "--dry-run", "--dump-schema"]
 
     static func status(_ arguments: ArraySlice<String>) -> StatusCommand? {
         guard let (values, flags) = options(arguments, values: databaseValues, flags: ["--json", "--exit-code"]) else { return nil }
@@ -29,8 +31,8 @@ enum QuickParse {
     }
 
     static func migrate(_ arguments: ArraySlice<String>) -> MigrateCommand? {
-        guard let (values, flags) = options(arguments, values: databaseValues.union(migrateValues),
-                                            flags: migrateFlags.union(["--json"])) else { return nil }
+        guard let (values, flags) = options(arguments, values: databaseValues + migrateValues,
+                                            flags: migrateFlags + ["--json"]) else { return nil }
         var settings = MigrateOptions()
         settings.lockWait = values["--lock-wait"].flatMap(Double.init)
         settings.lockTimeout = values["--lock-timeout"]
@@ -51,7 +53,7 @@ enum QuickParse {
         return valid { try command.database.validate(); try command.migrate.validate(); try command.validate() } ? command : nil
     }
 
-    private static func database(_ values: [String: String], _ flags: Set<String>) -> DatabaseOptions {
+    private static func database(_ values: Given, _ flags: [String]) -> DatabaseOptions {
         var folders = FolderOptions()
         folders.directory = values["--dir"]
         folders.schemaFile = values["--schema-file"]
@@ -68,18 +70,25 @@ enum QuickParse {
         (try? check()) != nil
     }
 
+    /// Options given with their values.
+    struct Given {
+        var pairs: [(option: String, value: String)] = []
+        subscript(option: String) -> String? { pairs.first { $0.option == option }?.value }
+    }
+
     /// Each option's value and the flags given; nil for anything but the plain form.
-    static func options(_ arguments: ArraySlice<String>, values: Set<String>, flags: Set<String>) -> ([String: String], Set<String>)? {
-        var given: [String: String] = [:]
-        var set = Set<String>()
-        var seen = Set<String>()
+    static func options(_ arguments: ArraySlice<String>, values: [String], flags: [String]) -> (Given, [String])? {
+        var given = Given()
+        var set: [String] = []
+        var seen: [String] = []
         var rest = arguments
         while let argument = rest.popFirst() {
-            guard seen.insert(argument).inserted else { return nil }
+            guard !seen.contains(argument) else { return nil }
+            seen.append(argument)
             if flags.contains(argument) {
-                set.insert(argument)
+                set.append(argument)
             } else if values.contains(argument), let value = rest.popFirst(), !value.hasPrefix("-") {
-                given[argument] = value
+                given.pairs.append((argument, value))
             } else {
                 return nil
             }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import PostgresClient
 import RailyardCore
-import RailyardEngine
+@testable import RailyardEngine
 import RailyardTestSupport
 
 /// A run with nothing to do takes the lock and reads the rows in the round
@@ -72,6 +72,28 @@ struct NoOpProbeTests {
             """) == "1")
         #expect(try database.tableExists("railyard_run_steps"))
         #expect(try database.scalar("SELECT obj_description('railyard_migrations'::regclass, 'pg_class') IS NOT NULL") == "t")
+    }
+
+    /// The probe tests rows for `rekeyByIdentity` itself; it must agree with the SQL the re-keying runs.
+    @Test func theRowsTestForRekeyingAgreesWithItsSQL() throws {
+        let database = try TestDatabase.create()
+        let rows: [(String, String?)] = [
+            ("001", "001_initial.sql"), ("20250612", "20250612_add_users.sql"), ("001", "001_.sql"), ("123456789012345", "123456789012345_a.sql"),
+            ("001", "001_ä.sql"), ("20250101000000", "20250101000000_a.sql"), ("001", "001.sql"), ("001", "002_next.sql"),
+            ("0a1", "0a1_x.sql"), ("001", "001_x.SQL"), ("001", "001_x.sql.bak"), ("001", nil), ("001", "001"), ("1", "1_.sq"),
+            ("١٢", "١٢_x.sql"), ("001_initial", "001_initial.sql"), ("12", "123_x.sql"), ("", "_x.sql"),
+        ]
+        let values = rows.enumerated().map { index, row in
+            "(\(index), '\(row.0)', \(row.1.map { "'\($0)'" } ?? "NULL"))"
+        }
+        let result = try database.execute("""
+            SELECT n, coalesce(\(TrackingStore.keyedByDigits), false)
+            FROM (VALUES \(values.joined(separator: ", "))) AS t (n, version, filename) ORDER BY n
+            """)
+        #expect(result.rows.filter { $0[1] == "t" }.count == 5)
+        for (row, (version, filename)) in zip(result.rows, rows) {
+            #expect((row[1] == "t") == TrackingStore.isKeyedByDigits(version: version, filename: filename), "\(version) \(filename ?? "NULL")")
+        }
     }
 
     /// A folder the quick scan leaves to the parser goes the long way, with

@@ -28,7 +28,7 @@ public struct ChecksumListing: Sendable {
         let files = UncheckedSendable(listed.filter { $0.name.hasSuffix(".sql") })  // read only
         let chunkSize = 32
         let chunkCount = (files.value.count + chunkSize - 1) / chunkSize
-        let results = Mutex<[Int: (entries: [Entry], problems: Bool)]>([:])
+        let results = Mutex<[(entries: [Entry], problems: Bool)]>(Array(repeating: ([], false), count: chunkCount))
         let body: @Sendable (Int) -> Void = { chunk in
             let start = chunk * chunkSize
             let read = readEntries(files.value[start..<min(start + chunkSize, files.value.count)], in: folder, checksum: checksum)
@@ -42,7 +42,7 @@ public struct ChecksumListing: Sendable {
         } else {
             DispatchQueue.concurrentPerform(iterations: chunkCount, execute: body)
         }
-        let read = results.withLock { $0 }.sorted { $0.key < $1.key }.map(\.value)
+        let read = results.withLock { $0 }
         var entries: [Entry] = []
         entries.reserveCapacity(files.value.count)
         for part in read { entries += part.entries }

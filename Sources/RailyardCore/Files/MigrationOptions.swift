@@ -34,25 +34,31 @@ struct SectionMarker {
 
     /// The direction of a marker comment's bytes, nil when it is no marker.
     static func direction(of comment: ArraySlice<UInt8>) -> Direction? {
-        parse(comment)?.direction
+        head(comment)?.direction
     }
 
     /// `-- migrate:up` or `-- migrate:down`, then options separated by blanks.
-    /// Read from the bytes: most comments are not markers and cost no string.
     private static func parse(_ comment: ArraySlice<UInt8>) -> (direction: Direction, options: [Substring])? {
+        guard let (direction, rest) = head(comment) else { return nil }
+        return (direction, String(decoding: comment[rest...], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\t" }))
+    }
+
+    /// A marker's direction and where its options begin, read from the
+    /// bytes: most comments are not markers and cost no string.
+    private static func head(_ comment: ArraySlice<UInt8>) -> (direction: Direction, rest: Int)? {
         func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         var index = comment.index(comment.startIndex, offsetBy: 2, limitedBy: comment.endIndex) ?? comment.endIndex
         while index < comment.endIndex && isBlank(comment[index]) { index += 1 }
-        func consume(_ word: String) -> Bool {
-            guard comment[index...].starts(with: word.utf8) else { return false }
-            index += word.utf8.count
+        func consume(_ word: StaticString) -> Bool {
+            let bytes = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+            guard comment[index...].starts(with: bytes) else { return false }
+            index += bytes.count
             return true
         }
         guard consume("migrate:") else { return nil }
         let direction: Direction
         if consume("up") { direction = .up } else if consume("down") { direction = .down } else { return nil }
         guard index == comment.endIndex || isBlank(comment[index]) else { return nil }
-        let rest = String(decoding: comment[index...], as: UTF8.self)
-        return (direction, rest.split(whereSeparator: { $0 == " " || $0 == "\t" }))
+        return (direction, index)
     }
 }

@@ -63,7 +63,8 @@ public enum UpSectionScan {
     }
 
     private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ array: [UInt8], kinds: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
-        var markers: [(isUp: Bool, start: Int, end: Int)] = []
+        // A file the parser accepts has at most two markers, up then down.
+        var up: (start: Int, end: Int)?, down: (start: Int, end: Int)?
         var firstCode: Int?
         var index = 0
         let count = bytes.count
@@ -81,7 +82,10 @@ public enum UpSectionScan {
             case UInt8(ascii: "-") where at(index + 1) == UInt8(ascii: "-"):
                 let start = index
                 while index < count, bytes[index] != UInt8(ascii: "\n"), bytes[index] != UInt8(ascii: "\r") { index += 1 }
-                if LineBreaks.startsLine(array, start), let isUp = marker(array[start..<index]) { markers.append((isUp, start, index)) }
+                if LineBreaks.startsLine(array, start), let isUp = marker(array[start..<index]) {
+                    guard up != nil ? (!isUp && down == nil) : (isUp && down == nil) else { return nil }
+                    if isUp { up = (start, index) } else { down = (start, index) }
+                }
                 continue
             case UInt8(ascii: "/") where at(index + 1) == UInt8(ascii: "*"):
                 var depth = 0
@@ -119,12 +123,10 @@ public enum UpSectionScan {
                 index += 1
             }
         }
-        let bytes = array
-        guard !markers.isEmpty else { return 0..<count }
-        let ups = markers.filter(\.isUp), downs = markers.filter { !$0.isUp }
-        guard ups.count == 1, downs.count <= 1, markers[0].isUp, firstCode.map({ $0 > markers[0].start }) ?? true else { return nil }
-        let start = LineBreaks.lineEnd(bytes, after: markers[0].end)
-        let end = markers.count > 1 ? LineBreaks.lineStart(bytes, of: markers[1].start) : count
+        guard let up else { return down == nil ? 0..<count : nil }
+        guard firstCode.map({ $0 > up.start }) ?? true else { return nil }
+        let start = LineBreaks.lineEnd(array, after: up.end)
+        let end = down.map { LineBreaks.lineStart(array, of: $0.start) } ?? count
         return start..<max(start, end)
     }
 
