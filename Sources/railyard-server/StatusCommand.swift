@@ -71,7 +71,7 @@ enum StatusTable {
         for (row, rowWidths) in zip(rows, cellWidths) {
             let start = text.count
             for column in row.indices {
-                if column > 0 { text += [32, 32] }
+                if column > 0 { text.append(32); text.append(32) }
                 text += row[column].utf8
                 if column < row.count - 1 { text += repeatElement(32, count: max(0, widths[column] - rowWidths[column])) }
             }

@@ -6,7 +6,11 @@ public enum ControlCharacters {
     /// DEL and C1 controls replaced by visible symbols: ESC becomes `␛`,
     /// CR `␍`, and so on (Unicode's control pictures), C1 becomes `�`.
     public static func neutralized(_ text: String, keepingLines: Bool = true) -> String {
-        guard text.unicodeScalars.contains(where: { isControl($0.value, keepingLines: keepingLines) }) else { return text }
+        // Printable ASCII, by far the most common, needs no decoding to tell.
+        let printable = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || (keepingLines && ($0 == 10 || $0 == 9)) }
+        } ?? false
+        guard !printable, text.unicodeScalars.contains(where: { isControl($0.value, keepingLines: keepingLines) }) else { return text }
         var result = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             let value = scalar.value
