@@ -127,7 +127,7 @@ struct TrackingStore {
         let digits = version.utf8
         guard let name = filename?.utf8, digits.count != 14, !digits.isEmpty, name.count >= digits.count + 5,
               digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), name.starts(with: digits) else { return false }
-        return name[name.index(name.startIndex, offsetBy: digits.count)] == UInt8(ascii: "_") && name.reversed().starts(with: "lqs.".utf8)
+        return name[name.index(name.startIndex, offsetBy: digits.count)] == UInt8(ascii: "_") && name.suffix(4).elementsEqual(".sql".utf8)
     }
 
     /// `checksumsQuery` where nothing needs upgrading, without asking the

@@ -79,20 +79,20 @@ enum QuickParse {
     /// Each option's value and the flags given; nil for anything but the plain form.
     static func options(_ arguments: ArraySlice<String>, values: [String], flags: [String]) -> (Given, [String])? {
         var given = Given()
-        var set: [String] = []
+        var flagsGiven: [String] = []
         var seen: [String] = []
         var rest = arguments
         while let argument = rest.popFirst() {
             guard !seen.contains(argument) else { return nil }
             seen.append(argument)
             if flags.contains(argument) {
-                set.append(argument)
+                flagsGiven.append(argument)
             } else if values.contains(argument), let value = rest.popFirst(), !value.hasPrefix("-") {
                 given.pairs.append((argument, value))
             } else {
                 return nil
             }
         }
-        return (given, set)
+        return (given, flagsGiven)
     }
 }

@@ -83,7 +83,7 @@ public enum UpSectionScan {
                 let start = index
                 while index < count, bytes[index] != UInt8(ascii: "\n"), bytes[index] != UInt8(ascii: "\r") { index += 1 }
                 if LineBreaks.startsLine(array, start), let isUp = marker(array[start..<index]) {
-                    guard up != nil ? (!isUp && down == nil) : (isUp && down == nil) else { return nil }
+                    guard down == nil, isUp == (up == nil) else { return nil }
                     if isUp { up = (start, index) } else { down = (start, index) }
                 }
                 continue
