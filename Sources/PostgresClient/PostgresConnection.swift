@@ -161,27 +161,32 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
     }
 
     /// Sends `queries` as one pipeline (one round trip) with a Sync after
-    /// each index in `syncingAfter` and at the end, and returns what each
-    /// query gave. A failure skips only the rest of its segment (up to the
-    /// next Sync), which rolls back as one implicit transaction; a skipped
-    /// query's error says so. Throws only when the connection fails.
-    public func pipelineOutcomes(_ queries: [(sql: String, parameters: [String?])],
-                                 syncingAfter: Set<Int> = []) throws(PostgresError) -> [Result<QueryResult, PostgresError>] {
-        var outcomes: [Result<QueryResult, PostgresError>] = []
-        outcomes.reserveCapacity(queries.count)
+    /// each index in `syncingAfter` and at the end. `reading` gets each
+    /// successful query's index and its rows, read in place. Returns each
+    /// query's error, nil for one that succeeded. A failure skips only the
+    /// rest of its segment (up to the next Sync), which rolls back as one
+    /// implicit transaction; a skipped query's error says so. Throws only
+    /// when the connection fails.
+    public func pipelineOutcomes(_ queries: [(sql: String, parameters: [String?])], syncingAfter: Set<Int> = [],
+                                 reading: (_ index: Int, _ rows: ResultRows) -> Void) throws(PostgresError) -> [PostgresError?] {
+        var errors: [PostgresError?] = []
+        errors.reserveCapacity(queries.count)
         try inFlight { () throws(PostgresError) in
             try runPipeline(queries.map { .sql($0.sql, $0.parameters) }, flushingAfter: [], syncingAfter: syncingAfter,
-                            keepingRows: true) { _, outcome in outcomes.append(outcome) }
+                            reading: reading) { _, outcome in
+                if case .failure(let error) = outcome { errors.append(error) } else { errors.append(nil) }
+            }
         }
-        return outcomes
+        return errors
     }
 
     /// A query the server skipped because an earlier one of its segment failed.
     private static let skipped = PostgresError(kind: .client, message: "not run: an earlier query of its pipeline failed")
 
-    /// Sends the pipeline, then reads each query's outcome in order (rows
-    /// only when `keepingRows`) and each Sync's result.
-    private func runPipeline(_ queries: [PipelineQuery], flushingAfter: Set<Int>, syncingAfter: Set<Int>, keepingRows: Bool = false,
+    /// Sends the pipeline, then reads each query's outcome in order (its
+    /// rows only through `reading`) and each Sync's result.
+    private func runPipeline(_ queries: [PipelineQuery], flushingAfter: Set<Int>, syncingAfter: Set<Int>,
+                             reading: (Int, ResultRows) -> Void = { _, _ in },
                              outcome: (Int, Result<QueryResult, PostgresError>) -> Void) throws(PostgresError) {
         let connection = try live()
         guard PQenterPipelineMode(connection) == 1 else { throw connectionError(connection) }
@@ -221,7 +226,8 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
                 } else if status == PGRES_PIPELINE_ABORTED, result == nil {
                     result = .failure(Self.skipped)
                 } else if result == nil && !Self.isCopy(status) {
-                    result = .success(keepingRows ? QueryResult(next) : QueryResult.empty)
+                    result = .success(QueryResult.empty)
+                    reading(index, ResultRows(next))
                 }
                 PQclear(next)
                 if Self.isCopy(status) {

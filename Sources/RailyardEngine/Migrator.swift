@@ -92,13 +92,6 @@ public final class Migrator: Sendable {
             self.diagnostics = diagnostics
             self.ignored = ignored
         }
-
-        /// Every file applied with its checksum: each state from its row.
-        init(settled listing: ChecksumListing, records: [AppliedMigration]) {
-            states = listing.settledStates(records)
-            diagnostics = []
-            ignored = []
-        }
     }
 
     /// Every migration's status. Reads only; takes no lock.
@@ -112,7 +105,7 @@ public final class Migrator: Sendable {
             let (connection, prefetched) = try pending.get()
             defer { connection.close() }
             let records = try prefetched.get()
-            if listing.isSettled(with: records) { return StatusReport(settled: listing, records: records) }
+            if let states = listing.settledStates(records) { return StatusReport(states: states, diagnostics: [], ignored: []) }
             return try status(connection: connection, catalog: try loadCatalog())
         }
         let (catalog, connection, _) = try catalogAndConnection(refusingInvalidFiles: false, pending: pending)

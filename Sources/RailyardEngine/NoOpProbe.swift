@@ -21,20 +21,27 @@ struct NoOpProbe {
         let lock = AdvisoryLock(connection: connection, schema: configuration.schema)
         let store = TrackingStore(connection: connection, configuration: configuration)
         let queries = settings.map { (sql: $0, parameters: [String?]()) } + [lock.tryLockQuery, (store.currentChecksumsQuery, [])]
-        let outcomes: [Result<QueryResult, PostgresError>]
+        let lockIndex = settings.count
+        var lockRow: [String?]?
+        var records: [AppliedMigration]?
+        let errors: [PostgresError?]
         do {
-            outcomes = try connection.pipelineOutcomes(queries, syncingAfter: [settings.count - 1])
+            errors = try connection.pipelineOutcomes(queries, syncingAfter: [settings.count - 1]) { index, rows in
+                if index == lockIndex {
+                    lockRow = rows.count > 0 ? rows.row(0) : nil
+                } else if index == lockIndex + 1 {
+                    records = TrackingStore.checksums(from: rows)
+                }
+            }
         } catch {
             throw EngineError.database(context: "preparing the session", error)
         }
-        for outcome in outcomes.prefix(settings.count) {
-            if case .failure(let error) = outcome { throw EngineError.database(context: "preparing the session", error) }
+        if let error = errors.prefix(settings.count).compactMap({ $0 }).first {
+            throw EngineError.database(context: "preparing the session", error)
         }
-        let lockRow = (try? outcomes[settings.count].get())?.rows.first
-        guard lockRow?.first == "t", let rows = try? outcomes[settings.count + 1].get() else {
+        guard lockRow?.first == "t", let records else {
             return NoOpProbe(lockAttempt: lockRow, records: nil)
         }
-        let records = TrackingStore.checksums(from: rows)
         let needRekey = records.contains { TrackingStore.isKeyedByDigits(version: $0.version, filename: $0.filename) }
         return NoOpProbe(lockAttempt: lockRow, records: needRekey ? nil : records)
     }

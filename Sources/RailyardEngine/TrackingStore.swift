@@ -179,25 +179,25 @@ struct TrackingStore {
 
     /// Every tracked migration.
     func records() throws -> [AppliedMigration] {
-        Self.records(from: try query("reading the tracking table", recordsQuery, []))
+        try read("reading the tracking table", recordsQuery, Self.records(from:))
     }
 
     /// `records()`, nil when the table does not exist, asked with the check in one round trip.
     func recordsIfExisting() throws -> [AppliedMigration]? {
         let context = "reading the tracking table"
-        let outcomes: [Result<QueryResult, PostgresError>]
+        var exists = false
+        var records: [AppliedMigration] = []
+        let errors: [PostgresError?]
         do {
-            outcomes = try connection.pipelineOutcomes([(Self.existsQuery, [configuration.migrationsTable]), (recordsQuery, [])],
-                                                       syncingAfter: [0])
+            errors = try connection.pipelineOutcomes([(Self.existsQuery, [configuration.migrationsTable]), (recordsQuery, [])],
+                                                     syncingAfter: [0]) { index, rows in
+                if index == 0 { exists = rows.count > 0 && rows.equals(0, 0, "t") } else { records = Self.records(from: rows) }
+            }
         } catch {
             throw EngineError.database(context: context, error)
         }
-        do {
-            guard try outcomes[0].get().scalar == "t" else { return nil }
-            return Self.records(from: try outcomes[1].get())
-        } catch {
-            throw EngineError.database(context: context, error)
-        }
+        if let error = errors[0] ?? (exists ? errors[1] : nil) { throw EngineError.database(context: context, error) }
+        return exists ? records : nil
     }
 
     var recordsQuery: String {
@@ -209,30 +209,45 @@ struct TrackingStore {
         """
     }
 
-    static func records(from result: QueryResult) -> [AppliedMigration] {
-        result.rows.map { row in
+    static func records(from rows: ResultRows) -> [AppliedMigration] {
+        (0..<rows.count).map { row in
             AppliedMigration(
-                version: row[0] ?? "", name: row[1] ?? "", filename: row[2] ?? "", checksum: row[3],
-                appliedAt: row[4].flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0) / 1000) }, appliedBy: row[5],
-                executionMs: row[6].flatMap { Int($0) }, transactional: row[7] != "f",
-                state: row[8].flatMap(AppliedMigration.State.init(rawValue:)) ?? .applied,
-                failedStatement: row[9].flatMap { Int($0) }, error: row[10])
+                version: rows.text(row, 0) ?? "", name: rows.text(row, 1) ?? "", filename: rows.text(row, 2) ?? "",
+                checksum: rows.text(row, 3),
+                appliedAt: rows.integer(row, 4).map { Date(timeIntervalSince1970: Double($0) / 1000) }, appliedBy: rows.text(row, 5),
+                executionMs: rows.integer(row, 6).map { Int($0) }, transactional: !rows.equals(row, 7, "f"),
+                state: rows.equals(row, 8, "failed") ? .failed : .applied,
+                failedStatement: rows.integer(row, 9).map { Int($0) }, error: rows.text(row, 10))
         }
     }
 
     /// The rows with only what deciding that nothing is pending needs
     /// (identity, file name, checksum, state): a no-op reads no more.
     func checksums() throws -> [AppliedMigration] {
-        Self.checksums(from: try query("reading the tracking table", checksumsQuery, []))
+        try read("reading the tracking table", checksumsQuery, Self.checksums(from:))
     }
 
     var checksumsQuery: String { "SELECT version, filename, checksum, status FROM \(configuration.migrationsTable)" }
 
-    static func checksums(from result: QueryResult) -> [AppliedMigration] {
-        result.rows.map { row in
-            AppliedMigration(version: row[0] ?? "", name: "", filename: row[1] ?? "", checksum: row[2],
-                             state: row[3].flatMap(AppliedMigration.State.init(rawValue:)) ?? .applied)
+    static func checksums(from rows: ResultRows) -> [AppliedMigration] {
+        (0..<rows.count).map { row in
+            AppliedMigration(version: rows.text(row, 0) ?? "", name: "", filename: rows.text(row, 1) ?? "", checksum: rows.text(row, 2),
+                             state: rows.equals(row, 3, "failed") ? .failed : .applied)
         }
+    }
+
+    /// One query's rows, decoded in place by `decode`.
+    private func read<T>(_ context: String, _ sql: String, _ decode: (ResultRows) -> T) throws -> T {
+        var decoded: T?
+        let errors: [PostgresError?]
+        do {
+            errors = try connection.pipelineOutcomes([(sql, [])]) { _, rows in decoded = decode(rows) }
+        } catch {
+            throw EngineError.database(context: context, error)
+        }
+        if let error = errors[0] { throw EngineError.database(context: context, error) }
+        guard let decoded else { throw EngineError.database(context: context, PostgresError(kind: .client, message: "the query returned no result")) }
+        return decoded
     }
 
     /// Records a migration as applied (inside its transaction when it has one).

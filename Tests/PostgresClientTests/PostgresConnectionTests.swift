@@ -84,23 +84,49 @@ struct PostgresConnectionTests {
         let database = try TestDatabase.create()
         let connection = try database.connect()
         defer { connection.close() }
-        let outcomes = try connection.pipelineOutcomes([
+        var scalars: [Int: String?] = [:]
+        let errors = try connection.pipelineOutcomes([
             ("SET application_name TO 'probe'", []),
             ("SELECT $1::int + 1", ["41"]), ("SELECT 1/0", []), ("SELECT 'skipped'", []),
             ("SELECT current_setting('application_name')", []),
-        ], syncingAfter: [0, 3])
-        #expect(outcomes.count == 5)
-        #expect((try? outcomes[0].get()) != nil)
-        #expect(try outcomes[1].get().scalar == "42")
-        #expect(throws: PostgresError.self) { try outcomes[2].get() }
-        if case .failure(let error) = outcomes[2] { #expect(error.sqlstate == "22012") }
-        if case .failure(let error) = outcomes[3] {
-            #expect(error.message.contains("not run"), "\(error)")
-        } else {
-            Issue.record("a query after a failure in its segment ran")
+        ], syncingAfter: [0, 3]) { index, rows in
+            scalars[index] = rows.count > 0 ? rows.text(0, 0) : nil
         }
-        #expect(try outcomes[4].get().scalar == "probe", "the failure undid an earlier segment's setting")
+        #expect(errors.count == 5)
+        #expect(errors[0] == nil && errors[1] == nil && errors[4] == nil)
+        #expect(scalars[1] == "42")
+        #expect(errors[2]?.sqlstate == "22012")
+        #expect(errors[3]?.message.contains("not run") == true, "a query after a failure in its segment ran")
+        #expect(scalars[2] == nil && scalars[3] == nil, "no rows are read for a query that failed or was skipped")
+        #expect(scalars[4] == "probe", "the failure undid an earlier segment's setting")
         #expect(!connection.isInTransaction)
         #expect(try connection.execute("SELECT 7").scalar == "7")
+    }
+
+    /// Rows read in place decode as the text form reads: NULL apart from
+    /// an empty string, numbers of every size and sign, UTF-8, exact matches.
+    @Test func rowsReadInPlaceDecodeEveryValueAsItsText() throws {
+        let database = try TestDatabase.create()
+        let connection = try database.connect()
+        defer { connection.close() }
+        var decoded: [[String?]] = []
+        var integers: [Int64?] = []
+        var matches: [Bool] = []
+        let errors = try connection.pipelineOutcomes([("""
+            SELECT * FROM (VALUES
+                ('failed', 0::bigint, NULL::text), ('', -42, 'é ✓'), ('failedx', 9223372036854775807, 'x'),
+                (NULL, -9223372036854775808, '12a'), ('f', NULL, '')) AS v(a, b, c)
+            """, [])]) { _, rows in
+            decoded = (0..<rows.count).map(rows.row)
+            integers = (0..<rows.count).map { rows.integer($0, 1) } + (0..<rows.count).map { rows.integer($0, 2) }
+            matches = (0..<rows.count).map { rows.equals($0, 0, "failed") }
+            #expect(rows.columnCount == 3)
+            #expect(rows.isNull(3, 0) && !rows.isNull(1, 0))
+        }
+        #expect(errors.count == 1 && errors[0] == nil)
+        #expect(decoded.map { $0[0] } == ["failed", "", "failedx", nil, "f"])
+        #expect(decoded.map { $0[2] } == [nil, "é ✓", "x", "12a", ""])
+        #expect(integers == [0, -42, .max, .min, nil, nil, nil, nil, nil, nil])
+        #expect(matches == [true, false, false, false, false])
     }
 }

@@ -233,6 +233,7 @@ struct UTCTimestampTests {
             let full = UTCTimestamp.format(date)
             let expected = String(full.prefix(full.utf8.count - 5)).replacingOccurrences(of: "T", with: " ")
             #expect(UTCTimestamp.display(date) == expected, "\(seconds)")
+            #expect(UTCTimestamp.displayWidth(date) == expected.utf8.count, "\(seconds)")
         }
     }
 

@@ -134,6 +134,42 @@ struct ChecksumListingTests {
         #expect(found.isSettled(with: digits))
     }
 
+    /// Status takes each state from its row: in version order, from the
+    /// right row whichever order the rows come in, and only when settled.
+    @Test func settledStatesPairEachFileWithItsRowInVersionOrder() throws {
+        let files = ["10_c.sql": "SELECT 3;", "2_b.sql": "SELECT 2;", "1_a.sql": "SELECT 1;", "0003_d.sql": "SELECT 4;"]
+        let found = try listing(files)
+        let rows = catalog(files.map { ($0.key, $0.value) }).files.map { file in
+            var row = applied(file)
+            row.executionMs = Int(file.version)
+            return row
+        }
+        let byVersion = rows.sorted { VersionOrder.less($0.id, $1.id) }
+        for order in [byVersion, Array(byVersion.reversed()), [byVersion[2], byVersion[0], byVersion[3], byVersion[1]]] {
+            let states = try #require(found.settledStates(order))
+            #expect(states.map(\.filename) == ["1_a.sql", "2_b.sql", "0003_d.sql", "10_c.sql"])
+            #expect(states.allSatisfy { $0.status == .applied && $0.record?.filename == $0.filename })
+            #expect(states.map { $0.record?.executionMs } == [1, 2, 3, 10])
+        }
+        var changed = byVersion
+        changed[1].checksum = "0"
+        #expect(found.settledStates(changed) == nil, "a changed file, rows in order")
+        #expect(found.settledStates(Array(changed.reversed())) == nil, "a changed file, rows out of order")
+        var failed = byVersion
+        failed[3].state = .failed
+        #expect(found.settledStates(failed) == nil)
+        var other = byVersion
+        other[2] = AppliedMigration(version: "4_e", name: "e", filename: "4_e.sql", checksum: other[2].checksum)
+        #expect(found.settledStates(other) == nil, "a row without its file, and a file without its row")
+        var twice = byVersion
+        twice[1] = twice[0]
+        #expect(found.settledStates(twice) == nil, "one file's row twice")
+        #expect(found.settledStates(Array(byVersion.dropLast())) == nil)
+        var digits = byVersion
+        digits[0].version = "1"
+        #expect(found.settledStates(digits)?.first?.filename == "1_a.sql", "a row an earlier Railyard keyed by digits alone")
+    }
+
     /// Files the folder listing calls regular are read without an fstat;
     /// large files, links and files that are not regular must come out as
     /// the full catalog reads them.

@@ -123,6 +123,48 @@ struct ServerCommandTests {
         #expect((problem?["error"] as? [String: Any])?["kind"] as? String == "unreachable", "\(failed.stdout)")
     }
 
+    /// The table people read at a deploy: each column as wide as its widest
+    /// cell, two spaces between columns, none at a line's end.
+    @Test func statusTableAlignsEveryColumn() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(["20250101000000_create_accounts.sql": "CREATE TABLE accounts (id int);",
+                                          "20250102000000_index_concurrently.sql": "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY accounts_id ON accounts (id);\n"])
+        #expect(try run(["migrate", "--dir", folder.url.path], database: database).status == 0)
+        try "SELECT 1;".write(to: folder.url.appendingPathComponent("20250103000000_later.sql"), atomically: true, encoding: .utf8)
+        try "SELECT 'unterminated;".write(to: folder.url.appendingPathComponent("20250104000000_broken.sql"), atomically: true, encoding: .utf8)
+        let status = try run(["status", "--dir", folder.url.path], database: database)
+        #expect(status.status == 0, "\(status.stderr)")
+        let lines = status.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.count == 8, "\(status.stdout)")
+        guard lines.count == 8 else { return }
+        // Each cell starts where its heading does, after at least two spaces.
+        let starts = [0] + ["NAME", "STATUS", "APPLIED AT (UTC)", "TIME"].map { lines[0].utf8.count - (lines[0].range(of: $0).map { lines[0][$0.lowerBound...].utf8.count } ?? 0) }
+        func cells(_ line: String) -> [String] {
+            let bytes = Array(line.utf8)
+            return starts.indices.map { column in
+                let end = column + 1 < starts.count ? min(starts[column + 1], bytes.count) : bytes.count
+                #expect(column == 0 || bytes[starts[column] - 2..<starts[column]].allSatisfy { $0 == 32 }, "\(line)")
+                return String(decoding: bytes[min(starts[column], bytes.count)..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        // As wide as the widest cell: a version, "index_concurrently", "applied [no-tx]".
+        #expect(Array(starts[1...3]) == [16, 36, 53], "\(lines[0])")
+        let rows = lines[1...4].map(cells)
+        #expect(rows.map { $0[0] } == ["20250101000000", "20250102000000", "20250103000000", "20250104000000"])
+        #expect(rows.map { $0[1] } == ["create_accounts", "index_concurrently", "later", "broken"])
+        #expect(rows.map { $0[2] } == ["applied", "applied [no-tx]", "pending", "invalid"])
+        for row in rows[0...1] {
+            #expect(row[3].wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/) != nil, "\(row)")
+            #expect(row[4].wholeMatch(of: /\d+ ms/) != nil, "\(row)")
+        }
+        #expect(rows[2][3...] == ["-", "-"])
+        #expect(rows[3][3].hasPrefix("1:8: "), "\(rows[3])")
+        #expect(rows[3][4] == "-")
+        #expect(lines.allSatisfy { !$0.hasSuffix(" ") })
+        #expect(lines[5] == "" && lines[7] == "")
+        #expect(lines[6] == "2 applied, 1 pending, 1 invalid", "\(lines[6])")
+    }
+
     @Test func embeddedDatabaseIsStartedUsedAndStopped() throws {
         let project = try MigrationFolder(["1_a.sql": "CREATE TABLE a (id int);"])
         let state = project.url.appendingPathComponent("state").path

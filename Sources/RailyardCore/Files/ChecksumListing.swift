@@ -79,24 +79,47 @@ public struct ChecksumListing: Sendable {
     /// row has its file: a run would apply nothing, refuse nothing and warn
     /// of nothing.
     public func isSettled(with records: [AppliedMigration]) -> Bool {
-        guard !hasProblems, entries.count == records.count else { return false }
-        var byID: [Substring: Int] = .init(minimumCapacity: records.count)
-        for (index, record) in records.enumerated() { byID[VersionOrder.normalized(record.id)] = index }
-        for entry in entries {
-            guard let checksum = entry.checksum, let index = byID[VersionOrder.normalized(entry.name.id)],
-                  records[index].state == .applied, records[index].checksum == checksum else { return false }
-        }
-        return true
+        guard !hasProblems, entries.count == records.count, let rows = rowsByLookup(records) else { return false }
+        return areApplied(rows, records)
     }
 
-    /// Each file's state, from its row, when `isSettled(with: records)`.
-    public func settledStates(_ records: [AppliedMigration]) -> [MigrationState] {
+    /// Each file's state, from its row, in version order; nil unless `isSettled(with: records)`.
+    public func settledStates(_ records: [AppliedMigration]) -> [MigrationState]? {
+        guard !hasProblems, entries.count == records.count else { return nil }
+        let order = VersionOrder.sorted(Array(entries.indices)) { entries[$0].name.id }
+        // Rows come back in the order they were written, nearly always the files' own: then each is the one at its file's place.
+        var rows = [Int](repeating: 0, count: entries.count)
+        if zip(order, records).allSatisfy({ VersionOrder.normalized(entries[$0].name.id) == VersionOrder.normalized($1.id) }) {
+            for (row, index) in order.enumerated() { rows[index] = row }
+        } else {
+            guard let found = rowsByLookup(records) else { return nil }
+            rows = found
+        }
+        guard areApplied(rows, records) else { return nil }
+        return order.map { index in
+            let name = entries[index].name
+            return MigrationState(id: name.id, version: name.version, name: name.name, filename: name.filename,
+                                  status: .applied, outOfOrder: false, file: nil, record: records[rows[index]])
+        }
+    }
+
+    /// For each entry, the index of the row with its id; nil when one has none.
+    private func rowsByLookup(_ records: [AppliedMigration]) -> [Int]? {
         var byID: [Substring: Int] = .init(minimumCapacity: records.count)
         for (index, record) in records.enumerated() { byID[VersionOrder.normalized(record.id)] = index }
-        return VersionOrder.sorted(entries) { $0.name.id }.map { entry in
-            MigrationState(id: entry.name.id, version: entry.name.version, name: entry.name.name, filename: entry.name.filename,
-                           status: .applied, outOfOrder: false, file: nil,
-                           record: byID[VersionOrder.normalized(entry.name.id)].map { records[$0] })
+        var rows: [Int] = []
+        rows.reserveCapacity(entries.count)
+        for entry in entries {
+            guard let row = byID[VersionOrder.normalized(entry.name.id)] else { return nil }
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// True when each entry's row (`rows[entry]`) is applied with the entry's checksum.
+    private func areApplied(_ rows: [Int], _ records: [AppliedMigration]) -> Bool {
+        zip(entries, rows).allSatisfy { entry, row in
+            entry.checksum != nil && records[row].state == .applied && records[row].checksum == entry.checksum
         }
     }
 }

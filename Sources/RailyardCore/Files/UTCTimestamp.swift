@@ -24,28 +24,33 @@ public enum UTCTimestamp {
 
     /// `YYYY-MM-DD HH:MM:SS`, for tables people read.
     public static func display(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(19)
+        appendDisplay(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// How many characters `display(date)` has: 19 for the years 0 to 9999.
+    public static func displayWidth(_ date: Date) -> Int {
+        (0...9999).contains(split(date).day.year) ? 19 : display(date).utf8.count
+    }
+
+    /// `display(date)`, appended to `bytes`: a status table writes one per row in place.
+    public static func appendDisplay(_ date: Date, to bytes: inout [UInt8]) {
         let (day, seconds) = split(date)
-        if (0...9999).contains(day.year) {
-            // A status table shows one per row: written in place.
-            let fields: [(value: Int64, width: Int, separator: UInt8)] = [
-                (day.year, 4, 45), (day.month, 2, 45), (day.day, 2, 32), (seconds / 3600, 2, 58), (seconds / 60 % 60, 2, 58), (seconds % 60, 2, 0),
-            ]
-            return String(unsafeUninitializedCapacity: 19) { text in
-                var index = 0
-                for field in fields {
-                    var value = field.value
-                    for offset in stride(from: field.width - 1, through: 0, by: -1) {
-                        text[index + offset] = UInt8(ascii: "0") + UInt8(value % 10)
-                        value /= 10
-                    }
-                    index += field.width
-                    if field.separator != 0 { text[index] = field.separator; index += 1 }
-                }
-                return index
-            }
-        }
-        return zeroPadded((day.year, 4, "-"), (day.month, 2, "-"), (day.day, 2, " "), (seconds / 3600, 2, ":"),
-                          (seconds / 60 % 60, 2, ":"), (seconds % 60, 2, ""))
+        appendDigits(day.year, width: 4, to: &bytes)
+        appendTwoDigits(day.month, after: 45, to: &bytes)
+        appendTwoDigits(day.day, after: 45, to: &bytes)
+        appendTwoDigits(seconds / 3600, after: 32, to: &bytes)
+        appendTwoDigits(seconds / 60 % 60, after: 58, to: &bytes)
+        appendTwoDigits(seconds % 60, after: 58, to: &bytes)
+    }
+
+    /// `separator`, then `value` (0 to 99) in two digits.
+    private static func appendTwoDigits(_ value: Int64, after separator: UInt8, to bytes: inout [UInt8]) {
+        bytes.append(separator)
+        bytes.append(UInt8(ascii: "0") + UInt8(value / 10))
+        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     /// Each number in at least `width` digits, followed by its separator.
