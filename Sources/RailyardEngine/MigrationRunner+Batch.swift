@@ -105,7 +105,7 @@ extension MigrationRunner {
     }
 
     func recordAppliedParameters(_ file: MigrationFile, at place: StepPlace) -> [String?] {
-        store.recordAppliedQuery(file).parameters + journal.stepAppliedQuery(runID: place.runID, position: place.position).parameters
+        store.recordAppliedParameters(file) + journal.stepAppliedParameters(runID: place.runID, position: place.position)
     }
 
     /// Applies `steps` (placed from `firstPosition` on) as one pipeline,

@@ -24,15 +24,12 @@ public struct RunJournal: Sendable {
 
     /// Inserts the run and its pending steps in one statement.
     func recordStarted(_ run: Run, on connection: PostgresConnection) throws {
-        let (sql, parameters) = try startedQuery(run)
+        let (sql, parameters) = startedQuery(run)
         try execute("recording the run", sql, parameters, on: connection)
     }
 
-    private func startedQuery(_ run: Run) throws -> (sql: String, parameters: [String?]) {
-        let rows = run.steps.enumerated().map { index, step in
-            StepRow(position: index, version: step.version, filename: step.filename, status: step.status.rawValue,
-                    outOfOrder: step.outOfOrder, error: step.error, note: step.note)
-        }
+    private func startedQuery(_ run: Run) -> (sql: String, parameters: [String?]) {
+        let steps = run.steps
         return ("""
             WITH run AS (
                 INSERT INTO \(runsTable) (id, status, trigger, requested_by, host, deployment_id, commit_sha, pid, started_at, dry_run, target)
@@ -40,13 +37,16 @@ public struct RunJournal: Sendable {
                 ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, pid = EXCLUDED.pid
             )
             INSERT INTO \(stepsTable) (run_id, position, version, filename, status, out_of_order, error, note)
-            SELECT $1, s.position, s.version, s.filename, s.status, s.out_of_order, s.error, s.note
-            FROM jsonb_to_recordset($11::jsonb) AS s(position integer, version text, filename text, status text,
-                                                     out_of_order boolean, error text, note text)
+            SELECT $1, s.position - 1, s.version, s.filename, s.status, s.out_of_order, s.error, s.note
+            FROM unnest($11::text[], $12::text[], $13::text[], $14::boolean[], $15::text[], $16::text[])
+                 WITH ORDINALITY AS s(version, filename, status, out_of_order, error, note, position)
             ON CONFLICT (run_id, position) DO UPDATE SET status = EXCLUDED.status, error = EXCLUDED.error, note = EXCLUDED.note
             """, [run.id, run.status.rawValue, run.origin.trigger.rawValue, run.origin.requestedBy, run.origin.host,
                   run.origin.deploymentID, run.origin.commitSHA, UTCTimestamp.format(run.startedAt),
-                  run.dryRun ? "true" : "false", run.target, try Self.json(rows)])
+                  run.dryRun ? "true" : "false", run.target,
+                  ArrayLiteral.text(steps.map(\.version)), ArrayLiteral.text(steps.map(\.filename)),
+                  ArrayLiteral.text(steps.map(\.status.rawValue)), ArrayLiteral.text(steps.map { $0.outOfOrder ? "t" : "f" }),
+                  ArrayLiteral.text(steps.map(\.error)), ArrayLiteral.text(steps.map(\.note))])
     }
 
     /// A run that had nothing to do (no steps), from its start to its end,
@@ -82,7 +82,12 @@ public struct RunJournal: Sendable {
         ("""
             UPDATE \(stepsTable) SET status = 'applied', duration_ms = (EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000)::integer
             WHERE run_id = $\(firstParameter) AND position = $\(firstParameter + 1)
-            """, [runID, String(position)])
+            """, stepAppliedParameters(runID: runID, position: position))
+    }
+
+    /// `stepAppliedQuery`'s parameters alone, for its prepared statement.
+    func stepAppliedParameters(runID: String, position: Int) -> [String?] {
+        [runID, String(position)]
     }
 
     /// The run's end, and every step that did not apply, written with a

@@ -259,10 +259,15 @@ struct TrackingStore {
     /// The tracking row's upsert. Without `milliseconds` the duration is
     /// measured in the database: from the transaction's start to the insert.
     func recordAppliedQuery(_ file: MigrationFile, milliseconds: Int? = nil) -> (sql: String, parameters: [String?]) {
+        (recordAppliedSQL(measuredHere: milliseconds != nil), recordAppliedParameters(file, milliseconds: milliseconds))
+    }
+
+    /// `recordAppliedQuery`'s parameters alone, for its prepared statement.
+    func recordAppliedParameters(_ file: MigrationFile, milliseconds: Int? = nil) -> [String?] {
         var parameters: [String?] = [file.id, file.name, file.filename, file.checksum, configuration.appliedBy]
         if let milliseconds { parameters.append(String(milliseconds)) }
         parameters.append(file.transactional ? "true" : "false")
-        return (recordAppliedSQL(measuredHere: milliseconds != nil), parameters)
+        return parameters
     }
 
     /// The upsert's SQL, the same for every file.

@@ -129,4 +129,20 @@ struct PostgresConnectionTests {
         #expect(integers == [0, -42, .max, .min, nil, nil, nil, nil, nil, nil])
         #expect(matches == [true, false, false, false, false])
     }
+
+    /// An array passed as one parameter reads back element for element,
+    /// whatever the elements hold.
+    @Test func arrayLiteralsReadBackAsTheirValues() throws {
+        let database = try TestDatabase.create()
+        let connection = try database.connect()
+        defer { connection.close() }
+        let values: [String?] = ["plain", "", nil, "NULL", "a,b", "{braces}", "say \"hi\"", "back\\slash\\", " padded ", "é ✓", "line\nbreak"]
+        var read: [String?] = []
+        let errors = try connection.pipelineOutcomes([("SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS a(v, n) ORDER BY n", [ArrayLiteral.text(values)])]) { _, rows in
+            read = (0..<rows.count).map { rows.text($0, 0) }
+        }
+        #expect(errors.count == 1 && errors[0] == nil, "\(errors)")
+        #expect(read == values)
+        #expect(try connection.execute("SELECT cardinality($1::text[])", [ArrayLiteral.text([])]).scalar == "0")
+    }
 }

@@ -12,8 +12,15 @@ public enum SessionEffects {
     ]
     /// Statements that name privileges (SELECT among them) and run nothing.
     static let privilegeStatements: Set<String> = ["GRANT", "REVOKE", "COMMENT", "SECURITY"]
-    /// Words that, anywhere in a statement, may act on the session.
-    static let sessionWords: Set<String> = ["TEMP", "TEMPORARY", "PG_TEMP", "SELECT", "SET_CONFIG"]
+    /// Words that, anywhere in a statement, may act on the session. Every
+    /// token of every migration is checked against them: compared one by
+    /// one, which costs less than hashing each word.
+    static func isSessionWord(_ word: String) -> Bool {
+        switch word {
+        case "TEMP", "TEMPORARY", "PG_TEMP", "SELECT", "SET_CONFIG": true
+        default: false
+        }
+    }
 
     public static func mayChangeSession(_ statements: some Sequence<SQLStatement>, in source: SourceText) -> Bool {
         statements.contains { statement in
@@ -22,7 +29,7 @@ public enum SessionEffects {
             if privilegeStatements.contains(first.word) || statement.starts(with: "ALTER", "DEFAULT", "PRIVILEGES") { return false }
             return statement.tokens.contains { token in
                 switch token.kind {
-                case .word: sessionWords.contains(token.word)
+                case .word: isSessionWord(token.word)
                 case .quotedIdentifier: source.text(token.range) == "\"pg_temp\""
                 default: false
                 }
