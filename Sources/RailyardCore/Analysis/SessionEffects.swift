@@ -13,12 +13,16 @@ public enum SessionEffects {
     /// Statements that name privileges (SELECT among them) and run nothing.
     static let privilegeStatements: Set<String> = ["GRANT", "REVOKE", "COMMENT", "SECURITY"]
     /// Words that, anywhere in a statement, may act on the session. Every
-    /// token of every migration is checked against them: compared one by
-    /// one, which costs less than hashing each word.
+    /// token of every migration is checked against them: by length first,
+    /// then one by one, which costs less than hashing each word.
     static func isSessionWord(_ word: String) -> Bool {
+        switch word.utf8.count {
+        case 4, 6, 7, 9, 10: break
+        default: return false
+        }
         switch word {
-        case "TEMP", "TEMPORARY", "PG_TEMP", "SELECT", "SET_CONFIG": true
-        default: false
+        case "TEMP", "TEMPORARY", "PG_TEMP", "SELECT", "SET_CONFIG": return true
+        default: return false
         }
     }
 

@@ -164,9 +164,7 @@ public enum Planner {
         let failed = states.filter { $0.status == .failed }
         if !options.retryFailed && !failed.isEmpty { throw .failed(failed) }
         if options.retryFailed, let orphan = failed.first(where: { $0.file == nil }) { throw .missing([orphan]) }
-        let inScope = states.filter { state in
-            options.target.map { isWithin(state, target: $0) } ?? true
-        }
+        let inScope = options.target.map { target in states.filter { isWithin($0, target: target) } } ?? states
         let outOfOrder = inScope.filter { $0.status == .pending && $0.outOfOrder }
         if options.strictOrder && !outOfOrder.isEmpty { throw .outOfOrder(outOfOrder) }
         let steps = inScope.compactMap { state -> Step? in
