@@ -97,15 +97,16 @@ public final class Migrator: Sendable {
     /// Every migration's status. Reads only; takes no lock.
     public func status() throws -> StatusReport {
         // Everything applied (the common answer) needs no file parsed: the checksums and the rows tell.
-        // The rows are read as soon as the connection is open, while the folder is being read.
+        // The rows are read as soon as the connection is open, while the folder is read and put in version order.
         // It only reads: the session needs none of a migrator's settings.
         let pending = PendingConnection({ try self.open(applicationName: "railyard") },
                                         prefetch: { connection in Result { try self.records(connection: connection) } })
         if let listing = ChecksumListing.load(directory: configuration.directory, checksum: SHA256.hex), listing.isComplete {
+            let order = listing.versionOrder()
             let (connection, prefetched) = try pending.get()
             defer { connection.close() }
             let records = try prefetched.get()
-            if let states = listing.settledStates(records) { return StatusReport(states: states, diagnostics: [], ignored: []) }
+            if let states = listing.settledStates(records, order: order) { return StatusReport(states: states, diagnostics: [], ignored: []) }
             return try status(connection: connection, catalog: try loadCatalog())
         }
         let (catalog, connection, _) = try catalogAndConnection(refusingInvalidFiles: false, pending: pending)

@@ -150,6 +150,7 @@ struct ChecksumListingTests {
             #expect(states.map(\.filename) == ["1_a.sql", "2_b.sql", "0003_d.sql", "10_c.sql"])
             #expect(states.allSatisfy { $0.status == .applied && $0.record?.filename == $0.filename })
             #expect(states.map { $0.record?.executionMs } == [1, 2, 3, 10])
+            #expect(found.settledStates(order, order: found.versionOrder())?.map(\.filename) == states.map(\.filename))
         }
         var changed = byVersion
         changed[1].checksum = "0"

@@ -83,10 +83,17 @@ public struct ChecksumListing: Sendable {
         return areApplied(rows, records)
     }
 
-    /// Each file's state, from its row, in version order; nil unless `isSettled(with: records)`.
-    public func settledStates(_ records: [AppliedMigration]) -> [MigrationState]? {
+    /// The entries' indices in version order.
+    public func versionOrder() -> [Int] {
+        VersionOrder.sorted(Array(entries.indices)) { entries[$0].name.id }
+    }
+
+    /// Each file's state, from its row, in version order; nil unless
+    /// `isSettled(with: records)`. `order` is `versionOrder()`, when it
+    /// was found while the rows were on their way.
+    public func settledStates(_ records: [AppliedMigration], order given: [Int]? = nil) -> [MigrationState]? {
         guard !hasProblems, entries.count == records.count else { return nil }
-        let order = VersionOrder.sorted(Array(entries.indices)) { entries[$0].name.id }
+        let order = given ?? versionOrder()
         // Rows come back in the order they were written, nearly always the files' own: then each is the one at its file's place.
         var rows = [Int](repeating: 0, count: entries.count)
         if zip(order, records).allSatisfy({ VersionOrder.normalized(entries[$0].name.id) == VersionOrder.normalized($1.id) }) {
