@@ -1,6 +1,12 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// `--static-swift-stdlib` links executables with `-export-dynamic`: every
+/// Swift symbol of the program goes into its dynamic symbol table (22,000
+/// of them), which the loader searches on every start before each library
+/// symbol it binds. Nothing looks them up, so the executables export none.
+let exportingNoSymbols: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux]))]
+
 let package = Package(
     name: "railyard",
     platforms: [.macOS(.v14)],
@@ -59,7 +65,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: exportingNoSymbols
         ),
 
         // The CLI's HTTP client on libcurl.
@@ -70,7 +77,8 @@ let package = Package(
             dependencies: [
                 "RailyardCore", "RailyardAPI", "RailyardHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: exportingNoSymbols
         ),
 
         // What the PostgreSQL-backed suites share: a test database, migration
