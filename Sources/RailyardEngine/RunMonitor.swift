@@ -19,6 +19,7 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
     private var watching: (filename: String, attempt: Int, attempts: Int, since: Date)?
     private var finished = false
     private var lastSeen: String?
+    private var lastSeenHolder: Int?
     private var published: LockWait?
     private var pending: [LockWait?] = []
     private var connection: PostgresConnection?
@@ -51,6 +52,7 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
         state.lock()
         watching = (filename, attempt, attempts, Date())
         lastSeen = nil
+        lastSeenHolder = nil
         startThread()
         state.signal()
         state.unlock()
@@ -130,7 +132,11 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
             if let migration, Date() >= migration.since.addingTimeInterval(Self.firstLook), let seen = look() {
                 state.lock()
                 let stillSame = watching?.since == migration.since
-                if stillSame {
+                // A look as the wait ends can still see the request but no longer
+                // its holder: the holder seen earlier in this wait says more.
+                let losesHolder = seen.holderPID == nil && lastSeenHolder != nil
+                if stillSame && !losesHolder {
+                    lastSeenHolder = seen.holderPID
                     lastSeen = seen.description
                     let wait = LockWait(kind: .tableLock, filename: migration.filename, holderPID: seen.holderPID,
                                         holder: seen.description, attempt: migration.attempt, attempts: migration.attempts)
