@@ -187,7 +187,7 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
     /// rows only through `reading`) and each Sync's result.
     private func runPipeline(_ queries: [PipelineQuery], flushingAfter: Set<Int>, syncingAfter: Set<Int>,
                              reading: (Int, ResultRows) -> Void = { _, _ in },
-                             outcome: (Int, Result<QueryResult, PostgresError>) -> Void) throws(PostgresError) {
+                             outcome: (Int, Result<Void, PostgresError>) -> Void) throws(PostgresError) {
         let connection = try live()
         guard PQenterPipelineMode(connection) == 1 else { throw connectionError(connection) }
         defer { PQexitPipelineMode(connection) }
@@ -217,7 +217,7 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
         var segmentFailed = false
         for index in queries.indices {
             var sawResult = false
-            var result: Result<QueryResult, PostgresError>?
+            var result: Result<Void, PostgresError>?
             while let next = PQgetResult(connection) {
                 sawResult = true
                 let status = PQresultStatus(next)
@@ -226,7 +226,7 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
                 } else if status == PGRES_PIPELINE_ABORTED, result == nil {
                     result = .failure(Self.skipped)
                 } else if result == nil && !Self.isCopy(status) {
-                    result = .success(QueryResult.empty)
+                    result = .success(())
                     reading(index, ResultRows(next))
                 }
                 PQclear(next)

@@ -7,15 +7,6 @@ public struct QueryResult: Sendable {
     /// The command tag, such as `CREATE TABLE` or `INSERT 0 1`.
     public var commandTag: String
 
-    /// What a pipeline gives for a query whose rows were not asked for.
-    static let empty = QueryResult(columns: [], rows: [], commandTag: "")
-
-    init(columns: [String], rows: [[String?]], commandTag: String) {
-        self.columns = columns
-        self.rows = rows
-        self.commandTag = commandTag
-    }
-
     init(_ result: OpaquePointer) {
         let columnCount = Int(PQnfields(result))
         let rowCount = Int(PQntuples(result))

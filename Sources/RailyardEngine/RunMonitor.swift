@@ -18,8 +18,7 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
     private var followedSince = Date()
     private var watching: (filename: String, attempt: Int, attempts: Int, since: Date)?
     private var finished = false
-    private var lastSeen: String?
-    private var lastSeenHolder: Int?
+    private var lastSeen: (description: String, holderPID: Int?)?
     private var published: LockWait?
     private var pending: [LockWait?] = []
     private var connection: PostgresConnection?
@@ -52,7 +51,6 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
         state.lock()
         watching = (filename, attempt, attempts, Date())
         lastSeen = nil
-        lastSeenHolder = nil
         startThread()
         state.signal()
         state.unlock()
@@ -65,7 +63,7 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
         defer { state.unlock() }
         watching = nil
         if published != nil { publishLocked(nil) }
-        return lastSeen
+        return lastSeen?.description
     }
 
     /// Says what the run waits for now (a back-off), or that it waits no more.
@@ -134,10 +132,9 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
                 let stillSame = watching?.since == migration.since
                 // A look as the wait ends can still see the request but no longer
                 // its holder: the holder seen earlier in this wait says more.
-                let losesHolder = seen.holderPID == nil && lastSeenHolder != nil
+                let losesHolder = seen.holderPID == nil && lastSeen?.holderPID != nil
                 if stillSame && !losesHolder {
-                    lastSeenHolder = seen.holderPID
-                    lastSeen = seen.description
+                    lastSeen = seen
                     let wait = LockWait(kind: .tableLock, filename: migration.filename, holderPID: seen.holderPID,
                                         holder: seen.description, attempt: migration.attempt, attempts: migration.attempts)
                     if published?.holderPID != wait.holderPID || published?.kind != .tableLock || published?.attempt != wait.attempt {

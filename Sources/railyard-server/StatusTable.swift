@@ -41,7 +41,7 @@ enum StatusTable {
             table.endRow()
         }
         for row in invalidRows { table.row(row) }
-        let invalid = listing.invalidFiles.count
+        let invalid = invalidRows.count
         table.bytes += "\n\(listing.summary.counts)\(invalid > 0 ? ", \(invalid) invalid" : "")".utf8
         return String(decoding: table.bytes, as: UTF8.self)
     }
