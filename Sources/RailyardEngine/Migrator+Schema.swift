@@ -37,6 +37,11 @@ extension Migrator {
         }
     }
 
+    /// The committed schema file's bytes hashed, or nil when there is none (or it cannot be read).
+    public func committedSchemaChecksum() -> String? {
+        (try? Data(contentsOf: configuration.schemaFileURL)).map { SHA256.hex(Array($0)) }
+    }
+
     /// How the live database differs from the committed schema file.
     public func drift(connection: PostgresConnection) throws -> SchemaDrift {
         try drift(from: try requiredSchema(), connection: connection)

@@ -86,6 +86,8 @@ public final class Migrator: Sendable {
         public var states: [MigrationState]
         public var diagnostics: [Diagnostic]
         public var ignored: [String]
+        /// With `fingerprintingSchema`: `SchemaFingerprint` of the live catalogs, read with the rows.
+        public var schemaFingerprint: String?
 
         init(states: [MigrationState], diagnostics: [Diagnostic], ignored: [String]) {
             self.states = states
@@ -95,23 +97,34 @@ public final class Migrator: Sendable {
     }
 
     /// Every migration's status. Reads only; takes no lock.
-    public func status() throws -> StatusReport {
+    /// `fingerprintingSchema` also reads the live schema's `SchemaFingerprint`.
+    public func status(fingerprintingSchema: Bool = false) throws -> StatusReport {
         // Everything applied (the common answer) needs no file parsed: the checksums and the rows tell.
         // The rows are read as soon as the connection is open, while the folder is read and put in version order.
         // It only reads: the session needs none of a migrator's settings.
-        let pending = PendingConnection({ try self.open(applicationName: "railyard") },
-                                        prefetch: { connection in Result { try self.records(connection: connection) } })
+        let pending = PendingConnection({ try self.open(applicationName: "railyard") }, prefetch: { connection in
+            // A fingerprint that cannot be read only costs the reuse of a dump.
+            Result { (try self.records(connection: connection), fingerprintingSchema ? try? SchemaFingerprint.read(connection) : nil) }
+        })
+        var report: StatusReport
         if let listing = ChecksumListing.load(directory: configuration.directory, checksum: SHA256.hex), listing.isComplete {
             let order = listing.versionOrder()
             let (connection, prefetched) = try pending.get()
             defer { connection.close() }
-            let records = try prefetched.get()
-            if let states = listing.settledStates(records, order: order) { return StatusReport(states: states, diagnostics: [], ignored: []) }
-            return try status(connection: connection, catalog: try loadCatalog())
+            let (records, fingerprint) = try prefetched.get()
+            if let states = listing.settledStates(records, order: order) {
+                report = StatusReport(states: states, diagnostics: [], ignored: [])
+            } else {
+                report = try status(connection: connection, catalog: try loadCatalog())
+            }
+            report.schemaFingerprint = fingerprint
+            return report
         }
-        let (catalog, connection, _) = try catalogAndConnection(refusingInvalidFiles: false, pending: pending)
+        let (catalog, connection, prefetched) = try catalogAndConnection(refusingInvalidFiles: false, pending: pending)
         defer { connection.close() }
-        return try status(connection: connection, catalog: catalog)
+        report = try status(connection: connection, catalog: catalog)
+        report.schemaFingerprint = (try? prefetched.get())?.1 ?? nil
+        return report
     }
 
     /// The tracking rows (or, before the first run, the legacy table's).

@@ -16,19 +16,20 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let report: Migrator.StatusReport
-        var drift: SchemaDrift?
+        var drift: Int?
         do {
             report = try database.withDatabase { conninfo in
                 let migrator = Migrator(configuration: database.configuration(conninfo: conninfo))
-                // Drift is extra information: no schema file, or one that cannot be compared, leaves it out.
-                drift = try? migrator.drift()
-                return try migrator.status()
+                guard let schemaChecksum = migrator.committedSchemaChecksum() else { return try migrator.status() }
+                let report = try migrator.status(fingerprintingSchema: true)
+                drift = Self.driftCount(migrator, conninfo: conninfo, schemaChecksum: schemaChecksum, fingerprint: report.schemaFingerprint)
+                return report
             }
         } catch {
             throw Output.fail(error, json: database.json)
         }
         var listing = MigrationListing(states: report.states, diagnostics: report.diagnostics)
-        listing.summary.drift = drift?.objects.count
+        listing.summary.drift = drift
         if database.json {
             Output.json(listing)
         } else {
@@ -41,5 +42,17 @@ struct StatusCommand: ParsableCommand {
             Output.error("✗ The database is not up to date: " + listing.unsettled.joined(separator: "; "))
             throw ExitCode.failure
         }
+    }
+
+    /// Drift is extra information: a schema file that cannot be compared leaves it out.
+    /// While the schema file and the live catalogs stay as they were, the last count holds (`DriftMemo`).
+    private static func driftCount(_ migrator: Migrator, conninfo: String, schemaChecksum: String, fingerprint: String?) -> Int? {
+        let memo = DriftMemo.inUserCache()
+        let key = fingerprint.map { DriftMemo.key(conninfo: conninfo, schemaChecksum: schemaChecksum, fingerprint: $0) }
+        if let key, let count = memo?.count(for: key) { return count }
+        guard let count = (try? migrator.drift())?.objects.count else { return nil }
+        // A schema file edited meanwhile may not be the one compared.
+        if let key, migrator.committedSchemaChecksum() == schemaChecksum { memo?.remember(count, for: key) }
+        return count
     }
 }

@@ -67,6 +67,42 @@ struct DriftTests {
         #expect(strict.stderr.contains("strict: after migrating, the database differs from schema.sql"))
     }
 
+    /// `status` counts drift without dumping the schema again while neither
+    /// the live catalogs nor schema.sql changed: a count planted in its memo
+    /// shows until a DDL, or a schema.sql brought up to date, makes it count afresh.
+    @Test func statusReusesItsDriftCountUntilTheSchemaOrTheFileChanges() throws {
+        let database = try TestDatabase.create()
+        let project = try MigrationFolder()
+        let migrations = try project.subfolder("migrations")
+        try migrations.write("20250101000000_clients.sql", "CREATE TABLE clients (id int PRIMARY KEY, name text);")
+        let cache = try MigrationFolder()
+        func server(_ command: String, _ extra: [String] = []) throws -> String {
+            let result = try Subprocess.run(RepositoryPaths.serverBinary, [command, "--dir", migrations.url.path] + extra,
+                                            environment: ["DATABASE_URL": database.conninfo, "XDG_CACHE_HOME": cache.url.path])
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            return result.stdout
+        }
+        let memo = cache.url.appendingPathComponent("railyard/status-drift.json")
+        func plant(_ count: Int) throws {
+            let text = try String(contentsOf: memo, encoding: .utf8)
+            #expect(text.contains("\"count\":"), "\(text)")
+            try text.replacingOccurrences(of: #""count":[0-9]+"#, with: "\"count\":\(count)", options: .regularExpression)
+                .write(to: memo, atomically: true, encoding: .utf8)
+        }
+        _ = try server("migrate", ["--dump-schema"])
+        #expect(try !server("status").contains("schema drift"))
+        try plant(7)
+        #expect(try server("status").contains("schema drift in 7 objects"))
+        try database.execute("INSERT INTO clients VALUES (1, 'a'); ANALYZE clients")
+        #expect(try server("status").contains("schema drift in 7 objects"))
+        try database.execute("ALTER TABLE clients ADD COLUMN note text")
+        let afterDDL = try server("status")
+        #expect(afterDDL.contains("schema drift in 1 object (see drift)"), "\(afterDDL)")
+        try plant(7)
+        _ = try server("dump")
+        #expect(try !server("status").contains("schema drift"))
+    }
+
     @Test func withoutASchemaFileDriftSaysHowToMakeOne() throws {
         let database = try TestDatabase.create()
         let project = try MigrationFolder()
