@@ -436,7 +436,8 @@ in one session: the least a correct tool must do. "one-message floor" sends the 
 simple-query message (one round trip, no client work between files). psql is the server's own binary
 (/usr/lib/postgresql/15/bin/psql), not Debian's wrapper script. "schema.sql beside" is status on a copy of
 the folder with the schema.sql `railyard-server dump` wrote: it also counts drift, afresh (its memo emptied) or
-reused (nothing changed since). Client instructions are counted by valgrind's callgrind. Reproduce with `make bench` (`BENCH_ROUNDS` sets the rounds; 5 by default).
+reused (nothing changed since). Client instructions are counted by valgrind's callgrind. Reproduce with
+`make bench` (`BENCH_ROUNDS` sets the rounds; 5 by default).
 On a shared 2-core machine the apply ratios move by up to ±0.05 between runs: judge them over 5 rounds or more.
 "Quiet" includes the disk: on an ext4 file system without a journal (these machines), creating a file skips
 every inode freed in the last minutes (the kernel's `recently_deleted`), so for up to six minutes after many files

@@ -37,9 +37,9 @@ extension Migrator {
         }
     }
 
-    /// The committed schema file's bytes hashed, or nil when there is none (or it cannot be read).
-    public func committedSchemaChecksum() -> String? {
-        (try? Data(contentsOf: configuration.schemaFileURL)).map { SHA256.hex(Array($0)) }
+    /// The committed schema file's text, or nil when there is none (or it cannot be read).
+    public func committedSchemaText() -> String? {
+        try? String(contentsOf: configuration.schemaFileURL, encoding: .utf8)
     }
 
     /// How the live database differs from the committed schema file.
@@ -49,7 +49,11 @@ extension Migrator {
 
     /// Reads the schema file before connecting: without one there is nothing to connect for.
     public func drift() throws -> SchemaDrift {
-        let expected = try requiredSchema()
+        try drift(from: try requiredSchema())
+    }
+
+    /// How the live database differs from `expected`, over a connection of its own.
+    public func drift(from expected: SchemaFile) throws -> SchemaDrift {
         let connection = try connect()
         defer { connection.close() }
         return try drift(from: expected, connection: connection)

@@ -2,7 +2,7 @@ import Foundation
 import RailyardEngine
 
 /// The drift count `status` shows, kept in the user's cache folder under
-/// what it was computed from: the database, the schema file's bytes, the
+/// what it was computed from: the database, the schema file's text, the
 /// live catalogs' fingerprint and Railyard's version. A repeated `status`
 /// reuses it instead of dumping the schema again; any DDL, an edited
 /// schema file or another database is a new key. Keys are hashed (the
@@ -19,8 +19,8 @@ struct DriftMemo {
         return base.map { DriftMemo(file: $0.appendingPathComponent("railyard").appendingPathComponent("status-drift.json")) }
     }
 
-    static func key(conninfo: String, schemaChecksum: String, fingerprint: String) -> String {
-        SHA256.hex(Array([conninfo, schemaChecksum, fingerprint, RailyardVersion.current].joined(separator: "\n").utf8))
+    static func key(conninfo: String, schema: String, fingerprint: String) -> String {
+        SHA256.hex(Array([conninfo, SHA256.hex(Array(schema.utf8)), fingerprint, RailyardVersion.current].joined(separator: "\n").utf8))
     }
 
     private struct Entry: Codable {

@@ -20,9 +20,9 @@ struct StatusCommand: ParsableCommand {
         do {
             report = try database.withDatabase { conninfo in
                 let migrator = Migrator(configuration: database.configuration(conninfo: conninfo))
-                guard let schemaChecksum = migrator.committedSchemaChecksum() else { return try migrator.status() }
+                guard let schema = migrator.committedSchemaText() else { return try migrator.status() }
                 let report = try migrator.status(fingerprintingSchema: true)
-                drift = Self.driftCount(migrator, conninfo: conninfo, schemaChecksum: schemaChecksum, fingerprint: report.schemaFingerprint)
+                drift = Self.driftCount(migrator, conninfo: conninfo, schema: schema, fingerprint: report.schemaFingerprint)
                 return report
             }
         } catch {
@@ -46,13 +46,12 @@ struct StatusCommand: ParsableCommand {
 
     /// Drift is extra information: a schema file that cannot be compared leaves it out.
     /// While the schema file and the live catalogs stay as they were, the last count holds (`DriftMemo`).
-    private static func driftCount(_ migrator: Migrator, conninfo: String, schemaChecksum: String, fingerprint: String?) -> Int? {
+    private static func driftCount(_ migrator: Migrator, conninfo: String, schema: String, fingerprint: String?) -> Int? {
         let memo = DriftMemo.inUserCache()
-        let key = fingerprint.map { DriftMemo.key(conninfo: conninfo, schemaChecksum: schemaChecksum, fingerprint: $0) }
+        let key = fingerprint.map { DriftMemo.key(conninfo: conninfo, schema: schema, fingerprint: $0) }
         if let key, let count = memo?.count(for: key) { return count }
-        guard let count = (try? migrator.drift())?.objects.count else { return nil }
-        // A schema file edited meanwhile may not be the one compared.
-        if let key, migrator.committedSchemaChecksum() == schemaChecksum { memo?.remember(count, for: key) }
+        guard let count = (try? migrator.drift(from: SchemaFile.parse(schema)))?.objects.count else { return nil }
+        if let key { memo?.remember(count, for: key) }
         return count
     }
 }
