@@ -64,7 +64,7 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
     }
 
     /// Marks a call in flight while `body` runs.
-    private func inFlight<T>(_ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
+    func inFlight<T>(_ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
         crossThread.withLock { $0.inFlight = true }
         defer { crossThread.withLock { $0.inFlight = false } }
         return try body()
@@ -280,7 +280,7 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
 
     // MARK: Internals
 
-    private func live() throws(PostgresError) -> OpaquePointer {
+    func live() throws(PostgresError) -> OpaquePointer {
         guard let handle else { throw PostgresError(kind: .connection, message: "connection is closed") }
         return handle
     }
@@ -301,7 +301,7 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
         }
     }
 
-    private static func isCopy(_ status: ExecStatusType) -> Bool {
+    static func isCopy(_ status: ExecStatusType) -> Bool {
         status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH
     }
 
@@ -309,7 +309,7 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
     /// with an error (the server rolls the statement back), copy-out rows
     /// are read and dropped. Without this, every later call would find the
     /// connection still in COPY state.
-    private func leaveCopy(_ status: ExecStatusType, connection: OpaquePointer) throws(PostgresError) {
+    func leaveCopy(_ status: ExecStatusType, connection: OpaquePointer) throws(PostgresError) {
         switch status {
         case PGRES_COPY_IN:
             guard PQputCopyEnd(connection, "the statement started a COPY FROM STDIN with no data") == 1 else {
@@ -329,13 +329,13 @@ public final class PostgresConnection: @unchecked Sendable {  // `handle` is the
         }
     }
 
-    private static func unexpectedCopy(_ status: ExecStatusType) -> PostgresError {
+    static func unexpectedCopy(_ status: ExecStatusType) -> PostgresError {
         PostgresError(kind: .client, message: status == PGRES_COPY_OUT
             ? "COPY … TO STDOUT sends rows to the client, which has nowhere to put them: write to a server file or use INSERT … SELECT"
             : "COPY … FROM STDIN needs its data on the lines after the statement, ended by a line \\.")
     }
 
-    private func connectionError(_ connection: OpaquePointer) -> PostgresError {
+    func connectionError(_ connection: OpaquePointer) -> PostgresError {
         let message = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines
         return PostgresError(kind: .connection, message: message.isEmpty ? "connection lost" : message)
     }

@@ -57,6 +57,8 @@ extension MigrationRunner {
     /// `recordStatement` names the prepared tracking statement (`recordAppliedSQL`) to use, if any.
     func segment(_ file: MigrationFile, at place: StepPlace, sessionTimeouts: Timeouts? = nil, recordStatement: String? = nil) -> Segment {
         var queries: [PipelineQuery] = [.sql("BEGIN", [])]
+        // In a batch (sent as a script) the transaction's start is marked: there `now()` is the message's.
+        if recordStatement != nil { queries.append(.sql(TransactionClock.markStart, [])) }
         let timeouts = timeouts(for: file, concurrently: false)
         if sessionTimeouts.map({ $0 != timeouts }) ?? true { queries.append(settingsQuery(timeouts, local: true)) }
         let first = queries.count
@@ -67,6 +69,9 @@ extension MigrationRunner {
         // A migration that may change the session may have deallocated the prepared statement.
         if let recordStatement, !changesSession {
             queries.append(.prepared(name: recordStatement, parameters))
+        } else if recordStatement != nil {
+            let own = "railyard_record_applied_once_\(place.position)"
+            queries += [.prepare(name: own, sql: recordAppliedSQL, parameterCount: parameters.count), .prepared(name: own, parameters)]
         } else {
             queries.append(.sql(recordAppliedSQL, parameters))
         }
@@ -88,8 +93,8 @@ extension MigrationRunner {
     private func settingsQuery(_ timeouts: Timeouts, local: Bool) -> PipelineQuery {
         let scope = local ? "true" : "false"
         let asynchronous = configuration.asynchronousCommits ? ", set_config('synchronous_commit', 'off', \(scope))" : ""
-        return .sql("SELECT set_config('lock_timeout', $1, \(scope)), set_config('statement_timeout', $2, \(scope))" + asynchronous,
-                    [String(timeouts.lock), String(timeouts.statement)])
+        return .sql("SELECT set_config('lock_timeout', '\(timeouts.lock)', \(scope)), set_config('statement_timeout', '\(timeouts.statement)', \(scope))"
+                    + asynchronous, [])
     }
 
     /// What the session goes back to after a batch: Railyard's own writes commit synchronously.
@@ -97,11 +102,12 @@ extension MigrationRunner {
 
     /// The tracking row and the run's step in one statement, the same for
     /// every transactional migration: prepared once per batch, it is parsed
-    /// and planned once.
+    /// and planned once. It returns the migration's duration as the server
+    /// measured it.
     var recordAppliedSQL: String {
         // The upsert's six parameters, then the step's run and position.
         let (update, _) = journal.stepAppliedQuery(runID: "", position: 0, firstParameter: 7)
-        return "WITH step AS (\(update))\n\(store.recordAppliedSQL(measuredHere: false))"
+        return "WITH step AS (\(update))\n\(store.recordAppliedSQL(measuredHere: false))\nRETURNING execution_ms"
     }
 
     func recordAppliedParameters(_ file: MigrationFile, at place: StepPlace) -> [String?] {
@@ -115,6 +121,19 @@ extension MigrationRunner {
                     applied: (_ offset: Int, _ milliseconds: Int) -> Void) -> BatchOutcome {
         _ = connection.drainNotices()  // Railyard's own, not the migrations'
         let files = steps.map(\.file)
+        let (queries, segments) = batchQueries(files, runID: runID, firstPosition: firstPosition)
+        if let statements = Self.scriptStatements(queries),
+           let outcome = applyScript(statements, files: files, segments: segments, firstPosition: firstPosition, applied: applied) {
+            return outcome
+        }
+        return applyPipeline(queries, files: files, segments: segments, applied: applied)
+    }
+
+    typealias PlacedSegment = (start: Int, segment: Segment)
+
+    /// The batch's queries: the session's settings and the prepared
+    /// tracking statement, each migration's segment, then the session put back.
+    private func batchQueries(_ files: [MigrationFile], runID: String, firstPosition: Int) -> ([PipelineQuery], [PlacedSegment]) {
         // The timeouts most of the batch runs with are the session's while it lasts.
         let sessionTimeouts = timeouts(for: files[0], concurrently: false)
         var record = "railyard_record_applied_from_\(firstPosition)"
@@ -129,6 +148,13 @@ extension MigrationRunner {
             record = segment.recordStatement ?? record
         }
         queries += (Self.afterBatch + ["DEALLOCATE \(record)"]).map { .sql($0, []) }
+        return (queries, segments)
+    }
+
+    /// The batch as a pipeline of extended-protocol queries, each commit
+    /// flushed so that each migration's progress shows as it commits.
+    private func applyPipeline(_ queries: [PipelineQuery], files: [MigrationFile], segments: [PlacedSegment],
+                               applied: (_ offset: Int, _ milliseconds: Int) -> Void) -> BatchOutcome {
         let commits = segments.map { $0.start + $0.segment.commit }
         var outcome = BatchOutcome()
         var started = Date()
@@ -156,6 +182,15 @@ extension MigrationRunner {
         }
         let waitedFor = monitor.end()
         guard let (index, error) = result else { return outcome }
+        settle(&outcome, failureAt: index, error, files: files, segments: segments, waitedFor: waitedFor)
+        return outcome
+    }
+
+    /// Fills in the outcome of a batch whose query at `index` failed:
+    /// which migration failed, at which statement, or whether only the
+    /// session reset after a commit did. Rolls back what is open.
+    func settle(_ outcome: inout BatchOutcome, failureAt index: Int, _ error: PostgresError, files: [MigrationFile],
+                segments: [PlacedSegment], waitedFor: String?) {
         let offset = segments.lastIndex { $0.start <= index } ?? 0
         for notice in connection.drainNotices() { observer(.notice(filename: files[offset].filename, message: notice)) }
         rollback()
@@ -163,16 +198,15 @@ extension MigrationRunner {
         guard index <= segment.start + segment.segment.commit else {
             // The migration committed (its result was read); only putting the session back failed.
             outcome.stoppedAfterCommit = error
-            return outcome
+            return
         }
         let statements = Array(files[offset].executableStatements)
         let statementIndex = index - segment.start - segment.segment.firstStatement
         guard statements.indices.contains(statementIndex) else {
             outcome.failure = (offset, StatementFailure(error: error), waitedFor)
-            return outcome
+            return
         }
         outcome.failure = (offset, StatementFailure(error: error, index: statementIndex + (files[offset].isWrappedInTransaction ? 1 : 0),
                                                     statement: statements[statementIndex]), waitedFor)
-        return outcome
     }
 }

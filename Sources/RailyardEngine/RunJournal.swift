@@ -80,7 +80,7 @@ public struct RunJournal: Sendable {
     /// Its parameters are numbered from `firstParameter` on, to share a statement.
     func stepAppliedQuery(runID: String, position: Int, firstParameter: Int = 1) -> (sql: String, parameters: [String?]) {
         ("""
-            UPDATE \(stepsTable) SET status = 'applied', duration_ms = (EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000)::integer
+            UPDATE \(stepsTable) SET status = 'applied', duration_ms = \(TransactionClock.elapsedMilliseconds)
             WHERE run_id = $\(firstParameter) AND position = $\(firstParameter + 1)
             """, stepAppliedParameters(runID: runID, position: position))
     }
@@ -135,6 +135,14 @@ public struct RunJournal: Sendable {
             SELECT coalesce(cancelled_by, 'someone') FROM \(runsTable) WHERE id = $1 AND cancel_requested_at IS NOT NULL
             """, [runID]).rows.first
         return row?.first ?? nil
+    }
+
+    /// How many of the run's steps from `first` on (of `count`) are applied, as committed so far.
+    func appliedSteps(runID: String, from first: Int, count: Int, on connection: PostgresConnection) throws -> Int {
+        let value = try connection.execute("""
+            SELECT count(*) FROM \(stepsTable) WHERE run_id = $1 AND position >= $2 AND position < $3 AND status = 'applied'
+            """, [runID, String(first), String(first + count)]).scalar
+        return value.flatMap { Int($0) } ?? 0
     }
 
     // MARK: Reading and cancelling (any connection, no lock)

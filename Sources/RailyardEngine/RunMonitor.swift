@@ -16,9 +16,10 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
     private let state = NSCondition()
     private var runID: String?
     private var followedSince = Date()
-    private var watching: (filename: String, attempt: Int, attempts: Int, since: Date)?
+    /// The migrations watched: one, or a batch whose steps start at `firstPosition`.
+    private var watching: (filenames: [String], firstPosition: Int?, attempt: Int, attempts: Int, since: Date)?
     private var finished = false
-    private var lastSeen: (description: String, holderPID: Int?)?
+    private var lastSeen: (description: String, holderPID: Int?, filename: String)?
     private var published: LockWait?
     private var pending: [LockWait?] = []
     private var connection: PostgresConnection?
@@ -48,8 +49,20 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
 
     /// Starts watching a migration (attempt `attempt` of `attempts`), forgetting anything seen before.
     func begin(filename: String, attempt: Int, attempts: Int) {
+        watch(([filename], nil, attempt, attempts, Date()))
+    }
+
+    /// Starts watching a batch sent as one message, whose results come
+    /// only at its end: which migration waits is read from the run's steps
+    /// (`firstPosition` on) as they commit. A wait that ends is unpublished
+    /// at once, since the batch goes on.
+    func begin(batch filenames: [String], firstPosition: Int, attempts: Int) {
+        watch((filenames, firstPosition, 1, attempts, Date()))
+    }
+
+    private func watch(_ migrations: (filenames: [String], firstPosition: Int?, attempt: Int, attempts: Int, since: Date)) {
         state.lock()
-        watching = (filename, attempt, attempts, Date())
+        watching = migrations
         lastSeen = nil
         startThread()
         state.signal()
@@ -59,11 +72,17 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
     /// Stops watching; returns the last lock wait seen since `begin`.
     @discardableResult
     func end() -> String? {
+        endBatch()?.description
+    }
+
+    /// Stops watching; returns the last lock wait seen since `begin` and the migration that waited.
+    @discardableResult
+    func endBatch() -> (filename: String, description: String)? {
         state.lock()
         defer { state.unlock() }
         watching = nil
         if published != nil { publishLocked(nil) }
-        return lastSeen?.description
+        return lastSeen.map { ($0.filename, $0.description) }
     }
 
     /// Says what the run waits for now (a back-off), or that it waits no more.
@@ -127,23 +146,43 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
                 lastCancelPoll = Date()
                 if let who = try? journal.cancelRequest(runID: run, on: live()) { cancellation.cancel(by: who) }
             }
-            if let migration, Date() >= migration.since.addingTimeInterval(Self.firstLook), let seen = look() {
+            if let migration, Date() >= migration.since.addingTimeInterval(Self.firstLook), let sighting = look() {
+                guard let seen = sighting else {
+                    if migration.firstPosition != nil { unpublishEndedWait(since: migration.since) }
+                    continue
+                }
+                let filename = waitingFile(of: migration.filenames, from: migration.firstPosition, run: run)
                 state.lock()
                 let stillSame = watching?.since == migration.since
                 // A look as the wait ends can still see the request but no longer
                 // its holder: the holder seen earlier in this wait says more.
-                let losesHolder = seen.holderPID == nil && lastSeen?.holderPID != nil
+                let losesHolder = seen.holderPID == nil && lastSeen?.holderPID != nil && lastSeen?.filename == filename
                 if stillSame && !losesHolder {
-                    lastSeen = seen
-                    let wait = LockWait(kind: .tableLock, filename: migration.filename, holderPID: seen.holderPID,
+                    lastSeen = (seen.description, seen.holderPID, filename)
+                    let wait = LockWait(kind: .tableLock, filename: filename, holderPID: seen.holderPID,
                                         holder: seen.description, attempt: migration.attempt, attempts: migration.attempts)
-                    if published?.holderPID != wait.holderPID || published?.kind != .tableLock || published?.attempt != wait.attempt {
+                    if published?.holderPID != wait.holderPID || published?.kind != .tableLock || published?.attempt != wait.attempt
+                        || published?.filename != wait.filename {
                         publishLocked(wait)
                     }
                 }
                 state.unlock()
             }
         }
+    }
+
+    /// Which migration of those watched waits: the first whose step has not committed.
+    private func waitingFile(of filenames: [String], from firstPosition: Int?, run: String?) -> String {
+        guard filenames.count > 1, let firstPosition, let run,
+              let applied = try? journal.appliedSteps(runID: run, from: firstPosition, count: filenames.count, on: live())
+        else { return filenames[0] }
+        return filenames[min(applied, filenames.count - 1)]
+    }
+
+    private func unpublishEndedWait(since: Date) {
+        state.lock()
+        if watching?.since == since, published?.kind == .tableLock { publishLocked(nil) }
+        state.unlock()
     }
 
     private func live() throws -> PostgresConnection {
@@ -153,8 +192,9 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
         return opened
     }
 
-    /// The lock the backend waits for now, described; nil when it waits for none.
-    private func look() -> (description: String, holderPID: Int?)? {
+    /// The lock the backend waits for now, described (nil inside when it
+    /// waits for none); nil when the monitor could not look.
+    private func look() -> (description: String, holderPID: Int?)?? {
         do {
             let result = try live().execute("""
                 SELECT w.mode, w.locktype, COALESCE(w.relation::regclass::text, ''),
@@ -167,7 +207,7 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
                 WHERE w.pid = $1 AND NOT w.granted
                 LIMIT 1
                 """, [String(watchedPID)])
-            guard let row = result.rows.first else { return nil }
+            guard let row = result.rows.first else { return .some(nil) }
             let mode = row[0] ?? "a lock", kind = row[1] ?? "", relation = row[2] ?? ""
             var text = relation.isEmpty ? "\(mode) (\(kind))" : "\(mode) on \(relation)"
             if let pid = row[3] {

@@ -272,7 +272,7 @@ struct TrackingStore {
 
     /// The upsert's SQL, the same for every file.
     func recordAppliedSQL(measuredHere: Bool) -> String {
-        let duration = measuredHere ? "$6::integer" : "(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000)::integer"
+        let duration = measuredHere ? "$6::integer" : TransactionClock.elapsedMilliseconds
         let transactional = measuredHere ? "$7" : "$6"
         return """
             INSERT INTO \(configuration.migrationsTable)

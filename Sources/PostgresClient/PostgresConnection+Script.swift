@@ -1,0 +1,73 @@
+import CLibPQ
+
+/// What the server did with a script: how many of its statements ran
+/// (each returned its result), and the statement that failed, with the
+/// error's position made relative to that statement.
+public struct ScriptOutcome {
+    public var ran = 0
+    public var failure: (index: Int, error: PostgresError)?
+}
+
+extension PostgresConnection {
+    /// Sends `statements` as one simple-query message, each ended by a
+    /// line holding a semicolon, and reads their results in order:
+    /// `completed` gets each statement's index, command tag and rows.
+    ///
+    /// The server parses the whole message before it runs any of it, so a
+    /// syntax error anywhere fails the message with nothing run (`ran` is
+    /// 0, the failure names the statement the error is in). Otherwise it
+    /// runs the statements in order and skips the rest after an error.
+    /// A transaction a statement leaves open stays open. The server sends
+    /// the results when the message ends (or a buffer fills): no progress
+    /// shows while it runs. Throws only when the connection fails.
+    public func runScript(_ statements: [String],
+                          completed: (_ index: Int, _ tag: String, _ rows: ResultRows) -> Void) throws(PostgresError) -> ScriptOutcome {
+        var text = ""
+        var starts: [Int] = []
+        starts.reserveCapacity(statements.count)
+        var position = 0
+        for statement in statements {
+            starts.append(position)
+            text += statement
+            text += "\n;\n"
+            position += statement.unicodeScalars.count + 3
+        }
+        return try inFlight { () throws(PostgresError) in try runScriptNow(text, starts: starts, completed: completed) }
+    }
+
+    private func runScriptNow(_ text: String, starts: [Int],
+                              completed: (Int, String, ResultRows) -> Void) throws(PostgresError) -> ScriptOutcome {
+        let connection = try live()
+        guard PQsendQuery(connection, text) == 1 else { throw connectionError(connection) }
+        var outcome = ScriptOutcome()
+        while let next = PQgetResult(connection) {
+            let status = PQresultStatus(next)
+            if status == PGRES_FATAL_ERROR {
+                if outcome.failure == nil {
+                    var error = Self.error(from: next, connection: connection)
+                    let index = outcome.ran > 0 || error.position == nil ? outcome.ran
+                        : (starts.lastIndex { $0 < error.position! } ?? 0)
+                    if let position = error.position, starts.indices.contains(index) {
+                        error.position = position > starts[index] ? position - starts[index] : nil
+                    }
+                    outcome.failure = (index, error)
+                }
+            } else if Self.isCopy(status) {
+                PQclear(next)
+                try leaveCopy(status, connection: connection)
+                if outcome.failure == nil { outcome.failure = (outcome.ran, Self.unexpectedCopy(status)) }
+                continue
+            } else if outcome.failure == nil {
+                completed(outcome.ran, String(cString: PQcmdStatus(next)), ResultRows(next))
+                outcome.ran += 1
+            }
+            PQclear(next)
+        }
+        guard PQstatus(connection) == CONNECTION_OK else { throw connectionError(connection) }
+        if outcome.failure == nil && outcome.ran != starts.count {
+            outcome.failure = (outcome.ran, PostgresError(kind: .client, message:
+                "the server ran \(outcome.ran) of the \(starts.count) statements sent: a statement's text ends inside a comment or a quoted string"))
+        }
+        return outcome
+    }
+}

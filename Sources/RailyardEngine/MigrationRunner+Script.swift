@@ -1,0 +1,95 @@
+import Foundation
+import RailyardCore
+import PostgresClient
+
+/// A batch sent as one simple-query message, as psql sends a script: the
+/// server parses and runs it without a round of protocol messages per
+/// statement, which costs it less than the same queries pipelined.
+///
+/// The semantics are the pipeline's: each migration is its own
+/// transaction with its tracking row, and after an error the server runs
+/// nothing more of the message, so a failure leaves exactly the
+/// migrations before it. What differs: the results come when the message
+/// ends, so the migrations of a batch show as applied together (each with
+/// the duration the server measured), and a lock wait is traced to its
+/// migration through the run's steps committed so far.
+extension MigrationRunner {
+    /// The queries as statements of a script, or nil when one has no text
+    /// form (parameters that are not a prepared statement's).
+    static func scriptStatements(_ queries: [PipelineQuery]) -> [String]? {
+        var statements: [String] = []
+        statements.reserveCapacity(queries.count)
+        for query in queries {
+            switch query {
+            case .sql(let sql, let parameters):
+                guard parameters.isEmpty else { return nil }
+                statements.append(sql)
+            case .prepare(let name, let sql, _):
+                statements.append("PREPARE \(name) AS \(sql)")
+            case .prepared(let name, let parameters):
+                statements.append("EXECUTE \(name)(\(parameters.map(sqlLiteral).joined(separator: ", ")))")
+            }
+        }
+        return statements
+    }
+
+    /// A string constant that reads the same whatever `standard_conforming_strings` is.
+    static func sqlLiteral(_ value: String?) -> String {
+        guard let value else { return "NULL" }
+        return "E'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// Runs the batch as a script. Nil when the server ran none of it for
+    /// a reason other than a cancel (a syntax error somewhere in it): the
+    /// pipeline then runs the migrations before that one and says where.
+    func applyScript(_ statements: [String], files: [MigrationFile], segments: [PlacedSegment], firstPosition: Int,
+                     applied: (_ offset: Int, _ milliseconds: Int) -> Void) -> BatchOutcome? {
+        let commits = segments.map { $0.start + $0.segment.commit }
+        var outcome = BatchOutcome()
+        var current = 0
+        var measured: Int?
+        var mismatch: (index: Int, tag: String)?
+        monitor.begin(batch: files.map(\.filename), firstPosition: firstPosition, attempts: configuration.lockRetries + 1)
+        let result: ScriptOutcome
+        do {
+            result = try connection.runScript(statements) { index, tag, rows in
+                guard mismatch == nil, current < commits.count else { return }
+                if index == commits[current] - 1 {
+                    measured = rows.count == 1 ? rows.integer(0, 0).map { Int($0) } : nil
+                }
+                guard index == commits[current] else { return }
+                guard tag == "COMMIT" else {
+                    mismatch = (index, tag)
+                    return
+                }
+                for notice in connection.drainNotices() { observer(.notice(filename: files[current].filename, message: notice)) }
+                let milliseconds = measured ?? 0
+                outcome.applied.append(milliseconds)
+                applied(current, milliseconds)
+                current += 1
+            }
+        } catch {
+            let waited = monitor.endBatch()
+            rollback()
+            outcome.failure = (current, StatementFailure(error: error), waited?.filename == files[current].filename ? waited?.description : nil)
+            return outcome
+        }
+        let waited = monitor.endBatch()
+        if let mismatch {
+            // The server's replies do not line up with the statements sent: stop where they part.
+            let error = PostgresError(kind: .client, message: "the server answered \(mismatch.tag) where Railyard sent a COMMIT: "
+                                      + "the migration's statements did not reach the server as Railyard split them")
+            settle(&outcome, failureAt: mismatch.index, error, files: files, segments: segments, waitedFor: nil)
+            return outcome
+        }
+        guard let (index, error) = result.failure else { return outcome }
+        if result.ran == 0 && !cancellation.isCancelled {
+            rollback()
+            return nil
+        }
+        let offset = segments.lastIndex { $0.start <= index } ?? 0
+        let waitedFor = waited?.filename == files[offset].filename ? waited?.description : nil
+        settle(&outcome, failureAt: index, error, files: files, segments: segments, waitedFor: waitedFor)
+        return outcome
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Synchronization
+import Testing
+import RailyardTestSupport
+import RailyardCore
+import PostgresClient
+@testable import RailyardEngine
+
+/// A batch goes to the server as one simple-query message (a script).
+/// What that changes, and must not show: the server parses the whole
+/// message before it runs any of it, every transaction of the message
+/// starts at the message's `now()`, error positions count from the
+/// message's start, and the results come only at its end.
+@Suite("Batches sent as one script")
+struct ScriptBatchTests {
+    @Test func aSyntaxErrorMidBatchStillLeavesExactlyTheMigrationsBeforeIt() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(PipelinedBatchTests.numbered(12) { $0 == 7 ? "CREATE TABLE oops (id int,);" : "" })
+        let report = try database.migrator(folder).migrate()
+        #expect(report.status == .failed)
+        #expect(report.appliedCount == 6)
+        let failure = try #require(report.error)
+        #expect(failure.filename == "007_step.sql")
+        #expect(failure.sqlstate == "42601")
+        #expect(failure.line == 3 && failure.column == 27, "\(failure.line ?? 0):\(failure.column ?? 0)")
+        // Migration 7 ran up to its broken statement once, as a pipeline of its own; the script ran nothing.
+        try PipelinedBatchTests.expectPrefix(database, applied: 6, of: 12, alsoRan: 1...1)
+    }
+
+    @Test func anErrorPositionIsPlacedInItsFileWhateverTheCharactersBeforeIt() throws {
+        let database = try TestDatabase.create()
+        // A combining accent (two code points, one character), an astral emoji (four bytes) and Latin-1 letters.
+        let folder = try MigrationFolder(PipelinedBatchTests.numbered(8) { number in
+            switch number {
+            case 3: "COMMENT ON TABLE step_3 IS 'e\u{301}🚂 ünï';"
+            case 6: "SELECT 'e\u{301}🚂' AS x, no_such_column FROM step_6;"
+            default: ""
+            }
+        })
+        let report = try database.migrator(folder).migrate()
+        let failure = try #require(report.error)
+        #expect(failure.filename == "006_step.sql")
+        #expect(failure.sqlstate == "42703")
+        // S E L E C T, space, quote, e, accent, train, quote, space, A S, space, x, comma, space: the name is the 20th code point.
+        #expect(failure.line == 3 && failure.column == 20, "\(failure.line ?? 0):\(failure.column ?? 0)")
+        try PipelinedBatchTests.expectPrefix(database, applied: 5, of: 8, alsoRan: 1...1)
+    }
+
+    @Test func eachMigrationOfAScriptIsTimedFromItsOwnStart() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(PipelinedBatchTests.numbered(6) { $0 == 3 ? "SELECT pg_sleep(0.4);" : "" })
+        var reported: [String: Int] = [:]
+        let report = try database.migrator(folder).migrate { event in
+            if case .completed(_, let filename, let milliseconds, _) = event { reported[filename] = milliseconds }
+        }
+        #expect(report.status == .succeeded, "\(report.error?.description ?? "")")
+        #expect(reported["003_step.sql"].map { $0 >= 400 } == true, "\(reported)")
+        #expect(reported["004_step.sql"].map { $0 < 300 } == true, "\(reported)")
+        #expect(reported["006_step.sql"].map { $0 < 300 } == true, "\(reported)")
+        let tracked = try database.execute("SELECT version, execution_ms FROM railyard_migrations ORDER BY version").rows
+        let trackedMs = Dictionary(uniqueKeysWithValues: tracked.map { ($0[0] ?? "", Int($0[1] ?? "") ?? -1) })
+        #expect(trackedMs["003_step"].map { $0 >= 400 } == true, "\(trackedMs)")
+        #expect(trackedMs["004_step"].map { $0 >= 0 && $0 < 300 } == true, "\(trackedMs)")
+        let steps = try database.execute("SELECT position, duration_ms FROM railyard_run_steps ORDER BY position").rows
+        let stepMs = steps.map { Int($0[1] ?? "") ?? -1 }
+        #expect(stepMs.count == 6 && stepMs[2] >= 400 && stepMs[3] >= 0 && stepMs[3] < 300, "\(stepMs)")
+    }
+
+    @Test func aLockWaitMidScriptNamesTheMigrationThatWaitsAndEndsWithTheWait() throws {
+        let database = try TestDatabase.create()
+        try database.execute("CREATE TABLE busy (id int)")
+        let folder = try MigrationFolder(PipelinedBatchTests.numbered(10) { number in
+            switch number {
+            case 5: "ALTER TABLE busy ADD COLUMN note text;"
+            case 7: "SELECT pg_sleep(1);"
+            default: ""
+            }
+        })
+        let blocker = try database.connect()
+        try blocker.execute("BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE;")
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 1.5)
+            _ = try? blocker.execute("ROLLBACK")
+        }
+        let holder = Int(blocker.backendPID)
+        let log = Mutex<[String]>([])
+        let report = try database.migrator(folder) { $0.lockTimeoutMilliseconds = 20_000 }.migrate { event in
+            switch event {
+            case .waiting(let wait?) where wait.kind == .tableLock:
+                log.withLock { $0.append("wait \(wait.filename ?? "?") \(wait.holderPID == holder ? "holder" : "?")") }
+            case .waiting(nil): log.withLock { $0.append("no wait") }
+            case .completed(_, let filename, _, _): log.withLock { $0.append("done \(filename)") }
+            default: break
+            }
+        }
+        #expect(report.status == .succeeded, "\(report.error?.description ?? "")")
+        let seen = log.withLock { $0 }
+        let waits = seen.filter { $0.hasPrefix("wait") }
+        #expect(!waits.isEmpty && waits.allSatisfy { $0 == "wait 005_step.sql holder" }, "\(seen)")
+        // The wait ends while the script still runs (migration 7 sleeps), before any result of it is read.
+        let firstDone = seen.firstIndex { $0.hasPrefix("done") } ?? seen.count
+        #expect(seen[..<firstDone].last == "no wait", "\(seen)")
+        try PipelinedBatchTests.expectPrefix(database, applied: 10, of: 10)
+    }
+
+    @Test func scriptTextKeepsEveryValueAsItIs() {
+        #expect(MigrationRunner.sqlLiteral(nil) == "NULL")
+        #expect(MigrationRunner.sqlLiteral("plain") == "E'plain'")
+        #expect(MigrationRunner.sqlLiteral("it's a \\ back'slash") == "E'it''s a \\\\ back''slash'")
+        let statements = MigrationRunner.scriptStatements([
+            .sql("BEGIN", []), .prepare(name: "p", sql: "SELECT $1", parameterCount: 1), .prepared(name: "p", ["o'k", nil]),
+        ])
+        #expect(statements == ["BEGIN", "PREPARE p AS SELECT $1", "EXECUTE p(E'o''k', NULL)"])
+        #expect(MigrationRunner.scriptStatements([.sql("SELECT $1", ["x"])]) == nil)
+    }
+
+    @Test func quotesAndBackslashesInTrackedValuesReachTheTableIntact() throws {
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(PipelinedBatchTests.numbered(4))
+        let who = "o'brien \\ 'ünï' e\u{301} \\'"
+        let report = try database.migrator(folder) { $0.appliedBy = who }.migrate()
+        #expect(report.status == .succeeded, "\(report.error?.description ?? "")")
+        let recorded = try database.execute("SELECT DISTINCT applied_by FROM railyard_migrations").rows.map { $0[0] ?? "" }
+        #expect(recorded == [who])
+    }
+}
