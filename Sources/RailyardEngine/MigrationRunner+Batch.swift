@@ -10,6 +10,11 @@ import PostgresClient
 /// every message up to that Sync, later transactions included, so a failure
 /// leaves exactly the migrations before it applied (the protocol's rule,
 /// not a check Railyard makes).
+///
+/// A batch normally goes out as one script (`MigrationRunner+Script`),
+/// whose migrations show as applied when the script ends; the pipeline
+/// here, whose progress shows per commit, is for a batch with parameters
+/// that have no text form and for finding the migration with a syntax error.
 extension MigrationRunner {
     /// What a batch did: the migrations it applied (each with its duration),
     /// in order, and the failure that stopped it, if one did. A batch can
@@ -180,18 +185,20 @@ extension MigrationRunner {
             outcome.failure = (current, StatementFailure(error: error), waitedFor)
             return outcome
         }
-        let waitedFor = monitor.end()
+        let waited = monitor.endBatch()
         guard let (index, error) = result else { return outcome }
-        settle(&outcome, failureAt: index, error, files: files, segments: segments, waitedFor: waitedFor)
+        settle(&outcome, failureAt: index, error, files: files, segments: segments, waited: waited)
         return outcome
     }
 
     /// Fills in the outcome of a batch whose query at `index` failed:
     /// which migration failed, at which statement, or whether only the
-    /// session reset after a commit did. Rolls back what is open.
+    /// session reset after a commit did. Rolls back what is open. `waited`
+    /// is the last lock wait seen, kept only if the failed migration waited.
     func settle(_ outcome: inout BatchOutcome, failureAt index: Int, _ error: PostgresError, files: [MigrationFile],
-                segments: [PlacedSegment], waitedFor: String?) {
+                segments: [PlacedSegment], waited: (filename: String, description: String)?) {
         let offset = segments.lastIndex { $0.start <= index } ?? 0
+        let waitedFor = waited?.filename == files[offset].filename ? waited?.description : nil
         for notice in connection.drainNotices() { observer(.notice(filename: files[offset].filename, message: notice)) }
         rollback()
         let segment = segments[offset]

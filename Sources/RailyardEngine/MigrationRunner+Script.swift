@@ -79,7 +79,7 @@ extension MigrationRunner {
             // The server's replies do not line up with the statements sent: stop where they part.
             let error = PostgresError(kind: .client, message: "the server answered \(mismatch.tag) where Railyard sent a COMMIT: "
                                       + "the migration's statements did not reach the server as Railyard split them")
-            settle(&outcome, failureAt: mismatch.index, error, files: files, segments: segments, waitedFor: nil)
+            settle(&outcome, failureAt: mismatch.index, error, files: files, segments: segments, waited: nil)
             return outcome
         }
         guard let (index, error) = result.failure else { return outcome }
@@ -87,9 +87,7 @@ extension MigrationRunner {
             rollback()
             return nil
         }
-        let offset = segments.lastIndex { $0.start <= index } ?? 0
-        let waitedFor = waited?.filename == files[offset].filename ? waited?.description : nil
-        settle(&outcome, failureAt: index, error, files: files, segments: segments, waitedFor: waitedFor)
+        settle(&outcome, failureAt: index, error, files: files, segments: segments, waited: waited)
         return outcome
     }
 }
