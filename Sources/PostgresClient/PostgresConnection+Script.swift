@@ -1,4 +1,7 @@
 import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the server did with a script: how many of its statements ran
 /// (each returned its result), and the statement that failed, with the
@@ -18,9 +21,10 @@ extension PostgresConnection {
     /// 0, the failure names the statement the error is in). Otherwise it
     /// runs the statements in order and skips the rest after an error.
     /// A transaction a statement leaves open stays open. The server sends
-    /// the results when the message ends (or a buffer fills): no progress
-    /// shows while it runs. Throws only when the connection fails.
-    public func runScript(_ statements: [String],
+    /// the results when the message ends (or a buffer fills), so no
+    /// progress shows while it runs: `idle` is called each time `idleEvery`
+    /// seconds pass with nothing read. Throws only when the connection fails.
+    public func runScript(_ statements: [String], idleEvery: Duration? = nil, idle: () -> Void = {},
                           completed: (_ index: Int, _ tag: String, _ rows: ResultRows) -> Void) throws(PostgresError) -> ScriptOutcome {
         var text = ""
         var starts: [Int] = []
@@ -32,15 +36,19 @@ extension PostgresConnection {
             text += "\n;\n"
             position += statement.unicodeScalars.count + 3
         }
-        return try inFlight { () throws(PostgresError) in try runScriptNow(text, starts: starts, completed: completed) }
+        return try inFlight { () throws(PostgresError) in
+            try runScriptNow(text, starts: starts, idleEvery: idleEvery, idle: idle, completed: completed)
+        }
     }
 
-    private func runScriptNow(_ text: String, starts: [Int],
+    private func runScriptNow(_ text: String, starts: [Int], idleEvery: Duration?, idle: () -> Void,
                               completed: (Int, String, ResultRows) -> Void) throws(PostgresError) -> ScriptOutcome {
         let connection = try live()
         guard PQsendQuery(connection, text) == 1 else { throw connectionError(connection) }
         var outcome = ScriptOutcome()
-        while let next = PQgetResult(connection) {
+        while true {
+            try awaitResult(connection, idleEvery: idleEvery, idle: idle)
+            guard let next = PQgetResult(connection) else { break }
             let status = PQresultStatus(next)
             if status == PGRES_FATAL_ERROR {
                 if outcome.failure == nil {
@@ -69,5 +77,27 @@ extension PostgresConnection {
                 "the server ran \(outcome.ran) of the \(starts.count) statements sent: a statement's text ends inside a comment or a quoted string"))
         }
         return outcome
+    }
+
+    /// Reads from the server until a whole result (or the end) is there,
+    /// calling `idle` each `idleEvery` meanwhile.
+    private func awaitResult(_ connection: OpaquePointer, idleEvery: Duration?, idle: () -> Void) throws(PostgresError) {
+        let clock = ContinuousClock()
+        var deadline = idleEvery.map { clock.now + $0 }
+        while PQisBusy(connection) == 1 {
+            var socket = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+            var timeout: Int32 = -1
+            if let deadline {
+                let milliseconds: Double = max(deadline - clock.now, .zero) / .milliseconds(1)
+                timeout = Int32(milliseconds.rounded(.up))
+            }
+            let ready = poll(&socket, 1, timeout)
+            if ready < 0 && errno != EINTR { throw connectionError(connection) }
+            if let every = idleEvery, let due = deadline, clock.now >= due {
+                idle()
+                deadline = clock.now + every
+            }
+            guard PQconsumeInput(connection) == 1 else { throw connectionError(connection) }
+        }
     }
 }

@@ -42,36 +42,46 @@ extension MigrationRunner {
     /// Runs the batch as a script. Nil when the server ran none of it for
     /// a reason other than a cancel (a syntax error somewhere in it): the
     /// pipeline then runs the migrations before that one and says where.
+    ///
+    /// While the script runs, its migrations are reported as the run's
+    /// steps show them committed (the monitor reads them); the results
+    /// then confirm each commit.
     func applyScript(_ statements: [String], files: [MigrationFile], segments: [PlacedSegment], firstPosition: Int,
                      applied: (_ offset: Int, _ milliseconds: Int) -> Void) -> BatchOutcome? {
         let commits = segments.map { $0.start + $0.segment.commit }
         var outcome = BatchOutcome()
-        var current = 0
+        var confirmed = 0
         var measured: Int?
         var mismatch: (index: Int, tag: String)?
+        func report(_ milliseconds: Int) {
+            let offset = outcome.applied.count
+            for notice in connection.drainNotices() { observer(.notice(filename: files[offset].filename, message: notice)) }
+            outcome.applied.append(milliseconds)
+            applied(offset, milliseconds)
+        }
         monitor.begin(batch: files.map(\.filename), firstPosition: firstPosition, attempts: configuration.lockRetries + 1)
         let result: ScriptOutcome
         do {
-            result = try connection.runScript(statements) { index, tag, rows in
-                guard mismatch == nil, current < commits.count else { return }
-                if index == commits[current] - 1 {
+            result = try connection.runScript(statements, idleEvery: .seconds(RunMonitor.interval)) {
+                for milliseconds in monitor.committedInBatch().dropFirst(outcome.applied.count) { report(milliseconds) }
+            } completed: { index, tag, rows in
+                guard mismatch == nil, confirmed < commits.count else { return }
+                if index == commits[confirmed] - 1 {
                     measured = rows.count == 1 ? rows.integer(0, 0).map { Int($0) } : nil
                 }
-                guard index == commits[current] else { return }
+                guard index == commits[confirmed] else { return }
                 guard tag == "COMMIT" else {
                     mismatch = (index, tag)
                     return
                 }
-                for notice in connection.drainNotices() { observer(.notice(filename: files[current].filename, message: notice)) }
-                let milliseconds = measured ?? 0
-                outcome.applied.append(milliseconds)
-                applied(current, milliseconds)
-                current += 1
+                if confirmed == outcome.applied.count { report(measured ?? 0) }
+                confirmed += 1
             }
         } catch {
             let waited = monitor.endBatch()
             rollback()
-            outcome.failure = (current, StatementFailure(error: error), waited?.filename == files[current].filename ? waited?.description : nil)
+            let offset = outcome.applied.count
+            outcome.failure = (offset, StatementFailure(error: error), waited?.filename == files[offset].filename ? waited?.description : nil)
             return outcome
         }
         let waited = monitor.endBatch()

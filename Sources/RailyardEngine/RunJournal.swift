@@ -137,12 +137,12 @@ public struct RunJournal: Sendable {
         return row?.first ?? nil
     }
 
-    /// How many of the run's steps from `first` on (of `count`) are applied, as committed so far.
-    func appliedSteps(runID: String, from first: Int, count: Int, on connection: PostgresConnection) throws -> Int {
-        let value = try connection.execute("""
-            SELECT count(*) FROM \(stepsTable) WHERE run_id = $1 AND position >= $2 AND position < $3 AND status = 'applied'
-            """, [runID, String(first), String(first + count)]).scalar
-        return value.flatMap { Int($0) } ?? 0
+    /// The durations of the run's steps from `first` on (of `count`) applied so far, in order.
+    func appliedStepDurations(runID: String, from first: Int, count: Int, on connection: PostgresConnection) throws -> [Int] {
+        try connection.execute("""
+            SELECT coalesce(duration_ms, 0) FROM \(stepsTable)
+            WHERE run_id = $1 AND position >= $2 AND position < $3 AND status = 'applied' ORDER BY position
+            """, [runID, String(first), String(first + count)]).rows.map { Int($0[0] ?? "") ?? 0 }
     }
 
     // MARK: Reading and cancelling (any connection, no lock)

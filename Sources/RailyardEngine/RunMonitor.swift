@@ -20,6 +20,8 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
     private var watching: (filenames: [String], firstPosition: Int?, attempt: Int, attempts: Int, since: Date)?
     private var finished = false
     private var lastSeen: (description: String, holderPID: Int?, filename: String)?
+    /// The durations of the watched batch's migrations committed so far, as its steps say.
+    private var committed: [Int] = []
     private var published: LockWait?
     private var pending: [LockWait?] = []
     private var connection: PostgresConnection?
@@ -64,6 +66,7 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
         state.lock()
         watching = migrations
         lastSeen = nil
+        committed = []
         startThread()
         state.signal()
         state.unlock()
@@ -83,6 +86,13 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
         watching = nil
         if published != nil { publishLocked(nil) }
         return lastSeen.map { ($0.filename, $0.description) }
+    }
+
+    /// The durations of the watched batch's migrations seen committed, in order (read each `interval`).
+    func committedInBatch() -> [Int] {
+        state.lock()
+        defer { state.unlock() }
+        return committed
     }
 
     /// Says what the run waits for now (a back-off), or that it waits no more.
@@ -119,6 +129,7 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
 
     private func loop() {
         var lastCancelPoll = Date.distantPast
+        var lastLook = Date.distantPast
         while true {
             state.lock()
             while !finished && watching == nil && runID == nil && pending.isEmpty { state.wait() }
@@ -128,7 +139,7 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
                 return
             }
             var wake = Date().addingTimeInterval(Self.interval)
-            if let watching { wake = max(watching.since.addingTimeInterval(Self.firstLook), Date()) }
+            if let watching { wake = max(watching.since.addingTimeInterval(Self.firstLook), lastLook.addingTimeInterval(Self.interval)) }
             if runID != nil { wake = min(wake, max(followedSince.addingTimeInterval(Self.interval), lastCancelPoll.addingTimeInterval(Self.interval))) }
             if pending.isEmpty { _ = state.wait(until: wake) }
             let writes = pending
@@ -146,12 +157,15 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
                 lastCancelPoll = Date()
                 if let who = try? journal.cancelRequest(runID: run, on: live()) { cancellation.cancel(by: who) }
             }
-            if let migration, Date() >= migration.since.addingTimeInterval(Self.firstLook), let sighting = look() {
+            guard let migration, Date() >= migration.since.addingTimeInterval(Self.firstLook),
+                  Date() >= lastLook.addingTimeInterval(Self.interval) else { continue }
+            lastLook = Date()
+            let filename = readProgress(of: migration, run: run)
+            if let sighting = look() {
                 guard let seen = sighting else {
                     if migration.firstPosition != nil { unpublishEndedWait(since: migration.since) }
                     continue
                 }
-                let filename = waitingFile(of: migration.filenames, from: migration.firstPosition, run: run)
                 state.lock()
                 let stillSame = watching?.since == migration.since
                 // A look as the wait ends can still see the request but no longer
@@ -171,12 +185,17 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
         }
     }
 
-    /// Which migration of those watched waits: the first whose step has not committed.
-    private func waitingFile(of filenames: [String], from firstPosition: Int?, run: String?) -> String {
-        guard filenames.count > 1, let firstPosition, let run,
-              let applied = try? journal.appliedSteps(runID: run, from: firstPosition, count: filenames.count, on: live())
-        else { return filenames[0] }
-        return filenames[min(applied, filenames.count - 1)]
+    /// Reads which of a batch's migrations have committed (kept for
+    /// `committedInBatch`); returns the one running now, the first not committed.
+    private func readProgress(of migration: (filenames: [String], firstPosition: Int?, attempt: Int, attempts: Int, since: Date),
+                              run: String?) -> String {
+        guard migration.filenames.count > 1, let first = migration.firstPosition, let run,
+              let durations = try? journal.appliedStepDurations(runID: run, from: first, count: migration.filenames.count, on: live())
+        else { return migration.filenames[0] }
+        state.lock()
+        if watching?.since == migration.since { committed = durations }
+        state.unlock()
+        return migration.filenames[min(durations.count, migration.filenames.count - 1)]
     }
 
     private func unpublishEndedWait(since: Date) {

@@ -221,7 +221,7 @@ struct AdminAPITests {
         let (api, database, _) = try server(files, environment: ["RAILYARD_SHUTDOWN_GRACE": "0.5"])
         let id = try #require(try api.requestSync("POST", "/api/runs", token: .admin).json["id"] as? String)
         #expect(try eventually(timeout: 20) {
-            try database.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'") == "1"
+            try database.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()") == "1"
         })
         let stopped = Date()
         api.process.kill(SIGTERM)

@@ -39,7 +39,7 @@ struct ConcurrencyTests {
         let process = try Subprocess(RepositoryPaths.serverBinary, ["migrate", "--dir", folder.url.path],
                                      environment: ["DATABASE_URL": database.conninfo])
         let sleeping = try eventually(timeout: 30) {
-            try database.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(CASE%' AND state = 'active'") == "1"
+            try database.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()") == "1"
         }
         #expect(sleeping)
         process.kill(SIGKILL)

@@ -105,7 +105,7 @@ struct RunModelTests {
         let cli = try Subprocess(RepositoryPaths.cliBinary, ["migrate"], environment: environment)
         #expect(eventually(timeout: 20) { cli.stdout.contains("✓ Completed migration: 1_fast.sql") })
         #expect(eventually(timeout: 20) {
-            (try? database.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(20)%'")) == "1"
+            (try? database.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()")) == "1"
         })
         cli.kill(SIGINT)
         let status = cli.wait(timeout: 20)

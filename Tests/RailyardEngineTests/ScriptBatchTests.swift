@@ -97,9 +97,14 @@ struct ScriptBatchTests {
         let seen = log.withLock { $0 }
         let waits = seen.filter { $0.hasPrefix("wait") }
         #expect(!waits.isEmpty && waits.allSatisfy { $0 == "wait 005_step.sql holder" }, "\(seen)")
-        // The wait ends while the script still runs (migration 7 sleeps), before any result of it is read.
-        let firstDone = seen.firstIndex { $0.hasPrefix("done") } ?? seen.count
-        #expect(seen[..<firstDone].last == "no wait", "\(seen)")
+        // While 005 waits, the migrations before it show as done (read from the run's steps, the
+        // script's results not yet in); the wait ends before 005 is done, while the script still runs.
+        let doneWhileWaiting = (1...4).map { String(format: "done %03d_\($0 == 1 ? "calls" : "step").sql", $0) }
+        let ended = seen.firstIndex(of: "no wait") ?? seen.count
+        #expect(doneWhileWaiting.allSatisfy { seen[..<ended].contains($0) }, "\(seen)")
+        #expect(seen.firstIndex(of: "done 005_step.sql").map { $0 > ended } == true, "\(seen)")
+        #expect(seen.filter { $0.hasPrefix("done") } == (1...10).map { String(format: "done %03d_\($0 == 1 ? "calls" : "step").sql", $0) },
+                "each migration is reported once, in order: \(seen)")
         try PipelinedBatchTests.expectPrefix(database, applied: 10, of: 10)
     }
 

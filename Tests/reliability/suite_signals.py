@@ -22,7 +22,7 @@ def write_folder(folder, sleep_seconds):
 def wait_until_sleeping(cluster, database, process_alive, limit=30):
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        if cluster.query(database, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'")[0][0]:
+        if cluster.query(database, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()")[0][0]:
             return
         check(process_alive(), "the migrator ended before the slow migration started")
         time.sleep(0.02)
