@@ -11,10 +11,9 @@ import PostgresClient
 /// leaves exactly the migrations before it applied (the protocol's rule,
 /// not a check Railyard makes).
 ///
-/// A batch normally goes out as one script (`MigrationRunner+Script`),
-/// whose migrations show as applied when the script ends; the pipeline
-/// here, whose progress shows per commit, is for a batch with parameters
-/// that have no text form and for finding the migration with a syntax error.
+/// A batch normally goes out as one script (`MigrationRunner+Script`); the
+/// pipeline here is for a batch with parameters that have no text form and
+/// for finding the migration with a syntax error.
 extension MigrationRunner {
     /// What a batch did: the migrations it applied (each with its duration),
     /// in order, and the failure that stopped it, if one did. A batch can

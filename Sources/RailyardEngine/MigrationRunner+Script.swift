@@ -10,9 +10,9 @@ import PostgresClient
 /// transaction with its tracking row, and after an error the server runs
 /// nothing more of the message, so a failure leaves exactly the
 /// migrations before it. What differs: the results come when the message
-/// ends, so the migrations of a batch show as applied together (each with
-/// the duration the server measured), and a lock wait is traced to its
-/// migration through the run's steps committed so far.
+/// ends, so progress meanwhile (which migrations committed, which one waits
+/// for a lock) is read from the run's steps by the monitor, and each
+/// migration's duration is the one the server measured.
 extension MigrationRunner {
     /// The queries as statements of a script, or nil when one has no text
     /// form (parameters that are not a prepared statement's).
