@@ -135,6 +135,11 @@ extension MigrationRunner {
 
     typealias PlacedSegment = (start: Int, segment: Segment)
 
+    /// The lock wait the monitor saw last, if `file` is the migration that waited.
+    static func wait(_ waited: (filename: String, description: String)?, by file: MigrationFile) -> String? {
+        waited?.filename == file.filename ? waited?.description : nil
+    }
+
     /// The batch's queries: the session's settings and the prepared
     /// tracking statement, each migration's segment, then the session put back.
     private func batchQueries(_ files: [MigrationFile], runID: String, firstPosition: Int) -> ([PipelineQuery], [PlacedSegment]) {
@@ -197,7 +202,7 @@ extension MigrationRunner {
     func settle(_ outcome: inout BatchOutcome, failureAt index: Int, _ error: PostgresError, files: [MigrationFile],
                 segments: [PlacedSegment], waited: (filename: String, description: String)?) {
         let offset = segments.lastIndex { $0.start <= index } ?? 0
-        let waitedFor = waited?.filename == files[offset].filename ? waited?.description : nil
+        let waitedFor = Self.wait(waited, by: files[offset])
         for notice in connection.drainNotices() { observer(.notice(filename: files[offset].filename, message: notice)) }
         rollback()
         let segment = segments[offset]

@@ -81,7 +81,7 @@ extension MigrationRunner {
             let waited = monitor.endBatch()
             rollback()
             let offset = outcome.applied.count
-            outcome.failure = (offset, StatementFailure(error: error), waited?.filename == files[offset].filename ? waited?.description : nil)
+            outcome.failure = (offset, StatementFailure(error: error), Self.wait(waited, by: files[offset]))
             return outcome
         }
         let waited = monitor.endBatch()

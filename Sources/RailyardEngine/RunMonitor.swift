@@ -17,7 +17,8 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
     private var runID: String?
     private var followedSince = Date()
     /// The migrations watched: one, or a batch whose steps start at `firstPosition`.
-    private var watching: (filenames: [String], firstPosition: Int?, attempt: Int, attempts: Int, since: Date)?
+    private typealias Watched = (filenames: [String], firstPosition: Int?, attempt: Int, attempts: Int, since: Date)
+    private var watching: Watched?
     private var finished = false
     private var lastSeen: (description: String, holderPID: Int?, filename: String)?
     /// The durations of the watched batch's migrations committed so far, as its steps say.
@@ -62,7 +63,7 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
         watch((filenames, firstPosition, 1, attempts, Date()))
     }
 
-    private func watch(_ migrations: (filenames: [String], firstPosition: Int?, attempt: Int, attempts: Int, since: Date)) {
+    private func watch(_ migrations: Watched) {
         state.lock()
         watching = migrations
         lastSeen = nil
@@ -187,8 +188,7 @@ final class RunMonitor: @unchecked Sendable {  // its state is guarded by `state
 
     /// Reads which of a batch's migrations have committed (kept for
     /// `committedInBatch`); returns the one running now, the first not committed.
-    private func readProgress(of migration: (filenames: [String], firstPosition: Int?, attempt: Int, attempts: Int, since: Date),
-                              run: String?) -> String {
+    private func readProgress(of migration: Watched, run: String?) -> String {
         guard migration.filenames.count > 1, let first = migration.firstPosition, let run,
               let durations = try? journal.appliedStepDurations(runID: run, from: first, count: migration.filenames.count, on: live())
         else { return migration.filenames[0] }

@@ -19,12 +19,8 @@ struct ScriptBatchTests {
         let report = try database.migrator(folder).migrate()
         #expect(report.status == .failed)
         #expect(report.appliedCount == 6)
-        let failure = try #require(report.error)
-        #expect(failure.filename == "007_step.sql")
-        #expect(failure.sqlstate == "42601")
-        #expect(failure.line == 3 && failure.column == 27, "\(failure.line ?? 0):\(failure.column ?? 0)")
         // Migration 7 ran up to its broken statement once, as a pipeline of its own; the script ran nothing.
-        try PipelinedBatchTests.expectPrefix(database, applied: 6, of: 12, alsoRan: 1...1)
+        try Self.expectFailure(report, database, in: "007_step.sql", sqlstate: "42601", at: (3, 27), leaving: 6, of: 12)
     }
 
     @Test func anErrorPositionIsPlacedInItsFileWhateverTheCharactersBeforeIt() throws {
@@ -38,12 +34,20 @@ struct ScriptBatchTests {
             }
         })
         let report = try database.migrator(folder).migrate()
-        let failure = try #require(report.error)
-        #expect(failure.filename == "006_step.sql")
-        #expect(failure.sqlstate == "42703")
         // S E L E C T, space, quote, e, accent, train, quote, space, A S, space, x, comma, space: the name is the 20th code point.
-        #expect(failure.line == 3 && failure.column == 20, "\(failure.line ?? 0):\(failure.column ?? 0)")
-        try PipelinedBatchTests.expectPrefix(database, applied: 5, of: 8, alsoRan: 1...1)
+        try Self.expectFailure(report, database, in: "006_step.sql", sqlstate: "42703", at: (3, 20), leaving: 5, of: 8)
+    }
+
+    /// The run failed in `filename` at `line:column` with `sqlstate`, and left
+    /// exactly the migrations before it (the failed one ran once, rolled back).
+    static func expectFailure(_ report: Run, _ database: TestDatabase, in filename: String, sqlstate: String, at position: (line: Int, column: Int),
+                              leaving applied: Int, of count: Int, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+        let failure = try #require(report.error, sourceLocation: sourceLocation)
+        #expect(failure.filename == filename, sourceLocation: sourceLocation)
+        #expect(failure.sqlstate == sqlstate, sourceLocation: sourceLocation)
+        #expect(failure.line == position.line && failure.column == position.column, "\(failure.line ?? 0):\(failure.column ?? 0)",
+                sourceLocation: sourceLocation)
+        try PipelinedBatchTests.expectPrefix(database, applied: applied, of: count, alsoRan: 1...1, sourceLocation: sourceLocation)
     }
 
     @Test func eachMigrationOfAScriptIsTimedFromItsOwnStart() throws {
