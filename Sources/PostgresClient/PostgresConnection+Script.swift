@@ -23,8 +23,9 @@ extension PostgresConnection {
     /// A transaction a statement leaves open stays open. The server sends
     /// the results when the message ends (or a buffer fills), so no
     /// progress shows while it runs: `idle` is called each time `idleEvery`
-    /// seconds pass with nothing read. Throws only when the connection fails.
-    public func runScript(_ statements: [String], idleEvery: Duration? = nil, idle: () -> Void = {},
+    /// seconds pass with nothing read, and `sent` once the message is sent,
+    /// before any result is read. Throws only when the connection fails.
+    public func runScript(_ statements: [String], sent: () -> Void = {}, idleEvery: Duration? = nil, idle: () -> Void = {},
                           completed: (_ index: Int, _ tag: String, _ rows: ResultRows) -> Void) throws(PostgresError) -> ScriptOutcome {
         var text = ""
         var starts: [Int] = []
@@ -34,17 +35,39 @@ extension PostgresConnection {
             starts.append(position)
             text += statement
             text += "\n;\n"
-            position += statement.unicodeScalars.count + 3
+            position += statement.utf8.count + 3
         }
         return try inFlight { () throws(PostgresError) in
-            try runScriptNow(text, starts: starts, idleEvery: idleEvery, idle: idle, completed: completed)
+            try runScriptNow(text, starts: starts, sent: sent, idleEvery: idleEvery, idle: idle, completed: completed)
         }
     }
 
-    private func runScriptNow(_ text: String, starts: [Int], idleEvery: Duration?, idle: () -> Void,
+    /// Where the server's error position (characters from the message's
+    /// start, from 1) falls: the statement, from `starts` (each one's first
+    /// byte), and the position within it, nil when it is not inside one.
+    /// Counted only for an error: the server counts Unicode scalars, which
+    /// are the UTF-8 bytes that are not continuation bytes.
+    static func place(_ position: Int, in text: String, starts: [Int]) -> (index: Int, position: Int?) {
+        var characters = 0, byte = 0
+        var utf8 = text.utf8.makeIterator()
+        while let next = utf8.next() {
+            if next & 0xC0 != 0x80 {
+                characters += 1
+                if characters == position { break }
+            }
+            byte += 1
+        }
+        let index = starts.lastIndex { $0 <= byte } ?? 0
+        guard starts.indices.contains(index) else { return (index, nil) }
+        let before = text.utf8.dropFirst(starts[index]).prefix(byte - starts[index]).reduce(0) { $1 & 0xC0 != 0x80 ? $0 + 1 : $0 }
+        return (index, before + 1)
+    }
+
+    private func runScriptNow(_ text: String, starts: [Int], sent: () -> Void, idleEvery: Duration?, idle: () -> Void,
                               completed: (Int, String, ResultRows) -> Void) throws(PostgresError) -> ScriptOutcome {
         let connection = try live()
         guard PQsendQuery(connection, text) == 1 else { throw connectionError(connection) }
+        sent()
         var outcome = ScriptOutcome()
         while true {
             try awaitResult(connection, idleEvery: idleEvery, idle: idle)
@@ -53,10 +76,11 @@ extension PostgresConnection {
             if status == PGRES_FATAL_ERROR {
                 if outcome.failure == nil {
                     var error = Self.error(from: next, connection: connection)
-                    let index = outcome.ran > 0 || error.position == nil ? outcome.ran
-                        : (starts.lastIndex { $0 < error.position! } ?? 0)
-                    if let position = error.position, starts.indices.contains(index) {
-                        error.position = position > starts[index] ? position - starts[index] : nil
+                    var index = outcome.ran
+                    if let position = error.position {
+                        let placed = Self.place(position, in: text, starts: starts)
+                        if outcome.ran == 0 { index = placed.index }
+                        error.position = placed.index == index ? placed.position : nil
                     }
                     outcome.failure = (index, error)
                 }

@@ -118,19 +118,37 @@ extension MigrationRunner {
         store.recordAppliedParameters(file) + journal.stepAppliedParameters(runID: place.runID, position: place.position)
     }
 
-    /// Applies `steps` (placed from `firstPosition` on) as one pipeline,
-    /// calling `applied` with each migration's offset and duration as its
-    /// commit is read back.
-    func applyBatch(_ steps: ArraySlice<Planner.Step>, runID: String, firstPosition: Int,
-                    applied: (_ offset: Int, _ milliseconds: Int) -> Void) -> BatchOutcome {
-        _ = connection.drainNotices()  // Railyard's own, not the migrations'
+    /// A batch's queries, built before it runs: while the batch before it
+    /// runs on the server, when the migrator can (`applyBatch`'s `meanwhile`).
+    struct PreparedBatch {
+        var files: [MigrationFile]
+        var firstPosition: Int
+        var queries: [PipelineQuery]
+        var segments: [PlacedSegment]
+        /// The queries as a script's statements; nil when one has no text form.
+        var statements: [String]?
+    }
+
+    /// `steps` placed from `firstPosition` on, ready to apply as one batch.
+    func prepareBatch(_ steps: ArraySlice<Planner.Step>, runID: String, firstPosition: Int) -> PreparedBatch {
         let files = steps.map(\.file)
         let (queries, segments) = batchQueries(files, runID: runID, firstPosition: firstPosition)
-        if let statements = Self.scriptStatements(queries),
-           let outcome = applyScript(statements, files: files, segments: segments, firstPosition: firstPosition, applied: applied) {
+        return PreparedBatch(files: files, firstPosition: firstPosition, queries: queries, segments: segments,
+                             statements: Self.scriptStatements(queries))
+    }
+
+    /// Applies the batch, calling `applied` with each migration's offset
+    /// and duration as its commit is known, and `meanwhile` once while the
+    /// server runs the batch's script (not at all when it runs as a pipeline).
+    func applyBatch(_ batch: PreparedBatch, meanwhile: () -> Void = {},
+                    applied: (_ offset: Int, _ milliseconds: Int) -> Void) -> BatchOutcome {
+        _ = connection.drainNotices()  // Railyard's own, not the migrations'
+        if let statements = batch.statements,
+           let outcome = applyScript(statements, files: batch.files, segments: batch.segments, firstPosition: batch.firstPosition,
+                                     meanwhile: meanwhile, applied: applied) {
             return outcome
         }
-        return applyPipeline(queries, files: files, segments: segments, applied: applied)
+        return applyPipeline(batch.queries, files: batch.files, segments: batch.segments, applied: applied)
     }
 
     typealias PlacedSegment = (start: Int, segment: Segment)

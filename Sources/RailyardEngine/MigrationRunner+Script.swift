@@ -27,16 +27,10 @@ extension MigrationRunner {
             case .prepare(let name, let sql, _):
                 statements.append("PREPARE \(name) AS \(sql)")
             case .prepared(let name, let parameters):
-                statements.append("EXECUTE \(name)(\(parameters.map(sqlLiteral).joined(separator: ", ")))")
+                statements.append("EXECUTE \(name)(\(parameters.map(StringLiteral.text).joined(separator: ", ")))")
             }
         }
         return statements
-    }
-
-    /// A string constant that reads the same whatever `standard_conforming_strings` is.
-    static func sqlLiteral(_ value: String?) -> String {
-        guard let value else { return "NULL" }
-        return "E'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''") + "'"
     }
 
     /// Runs the batch as a script. Nil when the server ran none of it for
@@ -47,7 +41,7 @@ extension MigrationRunner {
     /// steps show them committed (the monitor reads them); the results
     /// then confirm each commit.
     func applyScript(_ statements: [String], files: [MigrationFile], segments: [PlacedSegment], firstPosition: Int,
-                     applied: (_ offset: Int, _ milliseconds: Int) -> Void) -> BatchOutcome? {
+                     meanwhile: () -> Void, applied: (_ offset: Int, _ milliseconds: Int) -> Void) -> BatchOutcome? {
         let commits = segments.map { $0.start + $0.segment.commit }
         var outcome = BatchOutcome()
         var confirmed = 0
@@ -62,7 +56,7 @@ extension MigrationRunner {
         monitor.begin(batch: files.map(\.filename), firstPosition: firstPosition, attempts: configuration.lockRetries + 1)
         let result: ScriptOutcome
         do {
-            result = try connection.runScript(statements, idleEvery: .seconds(RunMonitor.interval)) {
+            result = try connection.runScript(statements, sent: meanwhile, idleEvery: .seconds(RunMonitor.interval)) {
                 for milliseconds in monitor.committedInBatch().dropFirst(outcome.applied.count) { report(milliseconds) }
             } completed: { index, tag, rows in
                 guard mismatch == nil, confirmed < commits.count else { return }

@@ -262,6 +262,7 @@ public final class Migrator: Sendable {
         try journal.recordStarted(report, on: connection)
         monitor.follow(runID: report.id)
         var index = 0
+        var upcoming: MigrationRunner.PreparedBatch?
         while index < plan.steps.count {
             if cancellation.isCancelled {
                 report.status = .cancelled
@@ -275,9 +276,17 @@ public final class Migrator: Sendable {
                 observer(.started(version: step.file.version, filename: step.file.filename))
                 outcome = runner.apply(step, at: .init(runID: report.id, position: index))
             } else {
-                let first = index
+                let first = index, next = first + length
                 observer(.started(version: plan.steps[first].file.version, filename: plan.steps[first].file.filename))
-                let batch = runner.applyBatch(plan.steps[first..<first + length], runID: report.id, firstPosition: first) { offset, milliseconds in
+                let prepared = upcoming.flatMap { $0.firstPosition == first ? $0 : nil }
+                    ?? runner.prepareBatch(plan.steps[first..<next], runID: report.id, firstPosition: first)
+                upcoming = nil
+                // The next batch is built while the server runs this one.
+                let batch = runner.applyBatch(prepared, meanwhile: {
+                    guard next < plan.steps.count else { return }
+                    let nextLength = MigrationRunner.batchLength(plan.steps[next...])
+                    if nextLength > 1 { upcoming = runner.prepareBatch(plan.steps[next..<next + nextLength], runID: report.id, firstPosition: next) }
+                }) { offset, milliseconds in
                     Self.recordApplied(&report, plan.steps[first + offset], at: first + offset, milliseconds: milliseconds, observer: observer)
                     if offset + 1 < length {
                         let next = plan.steps[first + offset + 1].file

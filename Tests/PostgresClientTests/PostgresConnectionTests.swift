@@ -145,4 +145,42 @@ struct PostgresConnectionTests {
         #expect(read == values)
         #expect(try connection.execute("SELECT cardinality($1::text[])", [ArrayLiteral.text([])]).scalar == "0")
     }
+
+    /// A value written into a script's text reads back as itself, whichever
+    /// way the session reads backslashes in ordinary string constants.
+    @Test func stringLiteralsReadBackAsTheirValues() throws {
+        #expect(StringLiteral.text(nil) == "NULL")
+        #expect(StringLiteral.text("it's a \\ back'slash") == "E'it''s a \\\\ back''slash'")
+        let database = try TestDatabase.create()
+        let connection = try database.connect()
+        defer { connection.close() }
+        let values = ["plain", "", "'", "''", "it's", "back\\slash\\", "\\'", "E'x'", "$$dollar$$", "é ✓", "line\nbreak", "tab\tand \\n"]
+        for setting in ["on", "off"] {
+            _ = try connection.execute("SET standard_conforming_strings TO \(setting)")
+            let read = try connection.execute("SELECT " + values.map(StringLiteral.text).joined(separator: ", "))
+            #expect(read.rows.first == values.map(Optional.some), "standard_conforming_strings \(setting)")
+            #expect(try connection.execute("SELECT \(StringLiteral.text(nil)) IS NULL").scalar == "t")
+        }
+    }
+
+    /// A script's error names its statement, and its position counts the
+    /// characters of that statement alone, whatever the characters before.
+    @Test func aScriptErrorIsPlacedInItsStatement() throws {
+        let database = try TestDatabase.create()
+        let connection = try database.connect()
+        defer { connection.close() }
+        let before = ["SELECT 'e\u{301}🚂 ünï' AS a", "SELECT 2"]
+        // A syntax error: the server runs none of the script.
+        let syntax = try connection.runScript(before + ["SELECT 'é' AS b FRM nowhere"]) { _, _, _ in }
+        #expect(syntax.ran == 0)
+        #expect(syntax.failure?.index == 2)
+        #expect(syntax.failure?.error.position == 17, "FRM is the 17th character of the third statement")
+        // An error while running: the statements before it ran.
+        var tags: [String] = []
+        let running = try connection.runScript(before + ["SELECT 'é' AS b, no_such_column FROM pg_class", "SELECT 4"]) { _, tag, _ in tags.append(tag) }
+        #expect(running.ran == 2 && tags == ["SELECT 1", "SELECT 1"])
+        #expect(running.failure?.index == 2)
+        #expect(running.failure?.error.sqlstate == "42703")
+        #expect(running.failure?.error.position == 18, "no_such_column starts at the 18th character of the third statement")
+    }
 }

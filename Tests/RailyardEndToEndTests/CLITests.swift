@@ -108,6 +108,8 @@ struct CLITests {
     @Test func tokenIsPickedUpFromTheLocalServersFile() throws {
         let (api, _) = try server(environment: ["RAILYARD_ADMIN_TOKEN": ""])
         let state = api.folder.url.appendingPathComponent(".railyard").path
+        // The token is written once the port is bound, just after the server says it listens.
+        #expect(eventually(timeout: 10) { FileManager.default.fileExists(atPath: state + "/admin-token") })
         let attributes = try FileManager.default.attributesOfItem(atPath: state + "/admin-token")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let status = try cli(["status"], server: api, token: nil, directory: api.folder.url.path)

@@ -113,9 +113,6 @@ struct ScriptBatchTests {
     }
 
     @Test func scriptTextKeepsEveryValueAsItIs() {
-        #expect(MigrationRunner.sqlLiteral(nil) == "NULL")
-        #expect(MigrationRunner.sqlLiteral("plain") == "E'plain'")
-        #expect(MigrationRunner.sqlLiteral("it's a \\ back'slash") == "E'it''s a \\\\ back''slash'")
         let statements = MigrationRunner.scriptStatements([
             .sql("BEGIN", []), .prepare(name: "p", sql: "SELECT $1", parameterCount: 1), .prepared(name: "p", ["o'k", nil]),
         ])
