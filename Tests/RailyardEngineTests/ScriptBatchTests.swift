@@ -129,4 +129,35 @@ struct ScriptBatchTests {
         let recorded = try database.execute("SELECT DISTINCT applied_by FROM railyard_migrations").rows.map { $0[0] ?? "" }
         #expect(recorded == [who])
     }
+
+    /// Each batch after the first is built while the one before it runs:
+    /// every migration still lands in its own place, in the tracking table
+    /// and in the run's steps, and a failure in a later batch leaves
+    /// exactly the migrations before it, whichever batch they were in.
+    @Test func batchesBuiltAheadPutEveryMigrationInItsPlace() throws {
+        let limit = MigrationRunner.batchLimit.migrations
+        let count = 2 * limit + 22, failing = limit + 36
+        let database = try TestDatabase.create()
+        let folder = try MigrationFolder(PipelinedBatchTests.numbered(count) { $0 == failing ? "SELECT 1 / 0;" : "" })
+        let report = try database.migrator(folder).migrate()
+        #expect(report.status == .failed)
+        #expect(report.error?.filename == String(format: "%03d_step.sql", failing))
+        try PipelinedBatchTests.expectPrefix(database, applied: failing - 1, of: count, alsoRan: 1...1)
+        let steps = try database.execute("SELECT position, filename, status FROM railyard_run_steps ORDER BY position").rows
+        #expect(steps.count == count)
+        for (index, step) in steps.enumerated() {
+            let number = index + 1
+            let status = number < failing ? "applied" : number == failing ? "failed" : "skipped"
+            #expect(step == [String(index), String(format: "%03d_\(number == 1 ? "calls" : "step").sql", number), status], "\(step)")
+        }
+
+        try folder.write(String(format: "%03d_step.sql", failing), "CREATE TABLE step_\(failing) (id int);\nSELECT nextval('calls');")
+        let rerun = try database.migrator(folder).migrate()
+        #expect(rerun.status == .succeeded, "\(rerun.error?.description ?? "")")
+        #expect(rerun.appliedCount == count - failing + 1)
+        try PipelinedBatchTests.expectPrefix(database, applied: count, of: count, alsoRan: 1...1)
+        let rerunSteps = try database.execute("SELECT position, filename, status FROM railyard_run_steps WHERE run_id = '\(rerun.id)' ORDER BY position").rows
+        #expect(rerunSteps.map { $0[2] } == Array(repeating: "applied", count: count - failing + 1))
+        #expect(rerunSteps.map { $0[1] } == (failing...count).map { String(format: "%03d_step.sql", $0) })
+    }
 }
