@@ -44,7 +44,7 @@ extension PostgresConnection {
 
     /// Where the server's error position (characters from the message's
     /// start, from 1) falls: the statement, from `starts` (each one's first
-    /// byte), and the position within it, nil when it is not inside one.
+    /// byte), and the position within it.
     /// Counted only for an error: the server counts Unicode scalars, which
     /// are the UTF-8 bytes that are not continuation bytes.
     static func place(_ position: Int, in text: String, starts: [Int]) -> (index: Int, position: Int?) {
@@ -58,7 +58,7 @@ extension PostgresConnection {
             byte += 1
         }
         let index = starts.lastIndex { $0 <= byte } ?? 0
-        guard starts.indices.contains(index) else { return (index, nil) }
+        guard starts.indices.contains(index) else { return (index, nil) }  // a script of no statements
         let before = text.utf8.dropFirst(starts[index]).prefix(byte - starts[index]).reduce(0) { $1 & 0xC0 != 0x80 ? $0 + 1 : $0 }
         return (index, before + 1)
     }

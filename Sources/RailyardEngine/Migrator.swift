@@ -276,16 +276,16 @@ public final class Migrator: Sendable {
                 observer(.started(version: step.file.version, filename: step.file.filename))
                 outcome = runner.apply(step, at: .init(runID: report.id, position: index))
             } else {
-                let first = index, next = first + length
+                let first = index, end = first + length
                 observer(.started(version: plan.steps[first].file.version, filename: plan.steps[first].file.filename))
                 let prepared = upcoming.flatMap { $0.firstPosition == first ? $0 : nil }
-                    ?? runner.prepareBatch(plan.steps[first..<next], runID: report.id, firstPosition: first)
+                    ?? runner.prepareBatch(plan.steps[first..<end], runID: report.id, firstPosition: first)
                 upcoming = nil
                 // The next batch is built while the server runs this one.
                 let batch = runner.applyBatch(prepared, meanwhile: {
-                    guard next < plan.steps.count else { return }
-                    let nextLength = MigrationRunner.batchLength(plan.steps[next...])
-                    if nextLength > 1 { upcoming = runner.prepareBatch(plan.steps[next..<next + nextLength], runID: report.id, firstPosition: next) }
+                    guard end < plan.steps.count else { return }
+                    let nextLength = MigrationRunner.batchLength(plan.steps[end...])
+                    if nextLength > 1 { upcoming = runner.prepareBatch(plan.steps[end..<end + nextLength], runID: report.id, firstPosition: end) }
                 }) { offset, milliseconds in
                     Self.recordApplied(&report, plan.steps[first + offset], at: first + offset, milliseconds: milliseconds, observer: observer)
                     if offset + 1 < length {
